@@ -1,0 +1,1 @@
+"""Campaign tracker: the organisation department's service for the education campaign."""

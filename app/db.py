@@ -1,0 +1,133 @@
+"""The database engine and the request's session: one place for both."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+from app.config import get_settings
+
+# Named constraints, so that migrations can drop and alter them on SQLite (batch mode) too.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# An execution option: SQLite transactions that will write start with BEGIN IMMEDIATE, so
+# that a second writer waits on the busy timeout instead of failing when its read lock
+# cannot be upgraded ("database is locked"). Ignored on PostgreSQL.
+_SQLITE_IMMEDIATE = "campaign_sqlite_immediate"
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_db_engine(url: str) -> Engine:
+    settings = get_settings()
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url,
+            connect_args={
+                "check_same_thread": False,
+                "timeout": settings.sqlite_busy_timeout_ms / 1000,
+            },
+        )
+        _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so that BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get(_SQLITE_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return create_db_engine(get_settings().database_url)
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, marked so that its transactions take SQLite's write lock up front."""
+    return engine.execution_options(**{_SQLITE_IMMEDIATE: True})
+
+
+def new_session(engine: Engine, *, write: bool) -> Session:
+    # Objects stay readable after commit: routes shape their answer after the session closes.
+    return Session(writer(engine) if write else engine, expire_on_commit=False)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's session: committed once when the route returns, rolled back on error.
+
+    Used with ``Depends(get_session, scope="function")`` so that the commit happens before
+    the response is sent, and a failed commit becomes an error answer instead of a lost write.
+    """
+    engine: Engine = request.app.state.engine
+    session = new_session(engine, write=request.method not in READ_ONLY_METHODS)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores instants in UTC and hands them back timezone-aware on every database.
+
+    SQLite keeps no zone, so without this a timestamp read back would be naive there and
+    aware on PostgreSQL.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an instant is stored")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Integer keys that can outgrow 2**31 (members, moves, later attendance) on PostgreSQL, and
+# stay SQLite's rowid alias there so that they autoincrement.
+BigIntKey = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+# The request's session; committed before the answer is sent (see get_session).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

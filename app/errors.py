@@ -1,0 +1,184 @@
+"""One error hierarchy, answered as RFC 9457 problem+json by one set of handlers."""
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.request_context import request_id_of
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_TYPE_PREFIX = "urn:campaign:problem:"
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description='Where the bad value is, e.g. ["body", "code"].')
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail."""
+
+    type: str = Field(examples=[f"{_TYPE_PREFIX}not-found"])
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+class ValidationProblem(Problem):
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class AppError(Exception):
+    """An error the API answers on purpose. Subclasses fix status, type and title."""
+
+    status: int = 500
+    type: str = "internal-error"
+    title: str = "Internal server error"
+
+    def __init__(self, detail: str | None = None, *, errors: Sequence[dict[str, Any]] = ()):
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = list(errors)
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": _TYPE_PREFIX + self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+
+class BadRequest(AppError):
+    status, type, title = 400, "bad-request", "Bad request"
+
+
+class NotFound(AppError):
+    status, type, title = 404, "not-found", "Not found"
+
+
+class Conflict(AppError):
+    status, type, title = 409, "conflict", "Conflict"
+
+
+class DuplicateCode(Conflict):
+    type, title = "duplicate-code", "Code already in use"
+
+
+class InvalidInput(AppError):
+    """422 naming each bad field: ``InvalidInput.field("district_id", "does not exist")``."""
+
+    status, type, title = 422, "validation-error", "The request has invalid fields"
+
+    @classmethod
+    def field(cls, name: str, msg: str, type: str = "value_error", where: str = "body"):
+        return cls(f"{name}: {msg}", errors=[{"loc": [where, name], "msg": msg, "type": type}])
+
+
+class UnknownReference(InvalidInput):
+    type, title = "unknown-reference", "A referenced object does not exist"
+
+    @classmethod
+    def to(cls, name: str, entity: str, value: object) -> "UnknownReference":
+        # Deliberately the same answer for "missing" and (later) "outside your scope".
+        msg = f"no {entity} with id {value}"
+        return cls(
+            f"{name}: {msg}",
+            errors=[{"loc": ["body", name], "msg": msg, "type": "unknown_reference"}],
+        )
+
+
+def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _http_title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _slug(title: str) -> str:
+    return title.lower().replace(" ", "-")
+
+
+async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+    return problem_response(exc.status, exc.body())
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]) for e in errors)
+    body = InvalidInput(f"Invalid fields: {fields}" if fields else None, errors=errors).body()
+    return problem_response(422, body)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    title = _http_title(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+    body = {
+        "type": _TYPE_PREFIX + _slug(title),
+        "title": title,
+        "status": exc.status_code,
+        "detail": detail,
+    }
+    return problem_response(exc.status_code, body, headers=getattr(exc, "headers", None))
+
+
+async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+    # A race that the service's own checks could not see (two writers, one unique code):
+    # the database refused it, nothing was written.
+    logger.info("integrity error answered as 409: %s", type(exc.orig).__name__)
+    return problem_response(409, Conflict("The change conflicts with existing data.").body())
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error")
+    body = AppError("An unexpected error occurred; it has been logged.").body()
+    rid = request_id_of(request)
+    if rid:
+        body["detail"] += f" Request id: {rid}."
+    # This handler runs outside the middleware stack, so the id header is set here.
+    return problem_response(500, body, headers={"X-Request-ID": rid} if rid else None)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unhandled)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problems an operation can answer, so generated clients know them."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        model = ValidationProblem if status == 422 else Problem
+        out[status] = {
+            "model": model,
+            "description": _http_title(status),
+            "content": {
+                PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    return out

@@ -1,0 +1,64 @@
+"""Operational endpoints (health, readiness) and the labels every client shows."""
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from app.errors import problem_response, problem_responses
+from app.labels import LabelledEnum
+from app.migrate import database_at_head
+from app.org.enums import Gender, MemberCategory, MemberStatus, UnitKind
+
+# Every enum a client shows to people, under the name it has in the API.
+LABELLED_ENUMS: dict[str, type[LabelledEnum]] = {
+    "unit_kind": UnitKind,
+    "gender": Gender,
+    "member_status": MemberStatus,
+    "member_category": MemberCategory,
+}
+
+router = APIRouter()
+
+
+class Label(BaseModel):
+    code: str
+    label: str
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    tags=["operations"],
+    summary="Readiness: database reachable and migrated to head",
+    responses=problem_responses(503),
+)
+def readyz(request: Request) -> Health:
+    ready, detail = database_at_head(request.app.state.engine)
+    if not ready:
+        body = {
+            "type": "urn:campaign:problem:not-ready",
+            "title": "Service not ready",
+            "status": 503,
+            "detail": detail,
+        }
+        return problem_response(503, body)  # type: ignore[return-value]
+    return Health(status="ready")
+
+
+@router.get(
+    "/api/v1/meta/labels",
+    tags=["meta"],
+    summary="Chinese labels of every enum code",
+)
+def get_labels() -> dict[str, list[Label]]:
+    return {
+        name: [Label(code=m.value, label=m.label) for m in enum]
+        for name, enum in LABELLED_ENUMS.items()
+    }

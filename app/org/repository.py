@@ -1,0 +1,136 @@
+"""Queries of the registry. Every read starts from ``base()``, the one place rows are filtered."""
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.org.enums import MemberCategory, MemberStatus
+from app.org.models import CATEGORY_COLUMNS, Branch, District, Member, MemberTransfer, Unit
+
+M = TypeVar("M", District, Unit, Branch, Member)
+
+
+class Repository(Generic[M]):
+    model: type[M]
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def base(self) -> sa.Select[tuple[M]]:
+        return sa.select(self.model)
+
+    def get(self, id: int) -> M | None:
+        return self.session.scalar(self.base().where(self.model.id == id))
+
+    def exists(self, id: int) -> bool:
+        return self.get(id) is not None
+
+    def add(self, obj: M) -> M:
+        self.session.add(obj)
+        self.session.flush()
+        return obj
+
+
+class CodedRepository(Repository[M]):
+    """Districts, units and branches: named by a code unique within their kind."""
+
+    def code_taken(self, code: str, *, other_than: int | None = None) -> bool:
+        # Uniqueness is city-wide, so this looks past any filter of base().
+        stmt = sa.select(self.model.id).where(self.model.code == code)
+        if other_than is not None:
+            stmt = stmt.where(self.model.id != other_than)
+        return self.session.scalar(stmt.limit(1)) is not None
+
+    def search(self, q: str | None, **equal: int | str | None) -> sa.Select[tuple[M]]:
+        """Rows whose name or code contains ``q`` and whose columns equal the given values."""
+        stmt = self.base()
+        for column, value in equal.items():
+            if value is not None:
+                stmt = stmt.where(getattr(self.model, column) == value)
+        if q:
+            stmt = stmt.where(
+                sa.or_(
+                    self.model.name.icontains(q, autoescape=True),
+                    self.model.code.icontains(q, autoescape=True),
+                )
+            )
+        return stmt.order_by(self.model.id)
+
+
+class DistrictRepository(CodedRepository[District]):
+    model = District
+
+
+class UnitRepository(CodedRepository[Unit]):
+    model = Unit
+
+
+class BranchRepository(CodedRepository[Branch]):
+    model = Branch
+
+    def search_in(
+        self, q: str | None, *, unit_id: int | None, district_id: int | None
+    ) -> sa.Select[tuple[Branch]]:
+        stmt = self.search(q, unit_id=unit_id)
+        if district_id is not None:
+            stmt = stmt.where(Branch.unit_id.in_(_units_of_district(district_id)))
+        return stmt
+
+
+@dataclass(frozen=True)
+class MemberFilter:
+    branch_id: int | None = None
+    unit_id: int | None = None
+    district_id: int | None = None
+    category: MemberCategory | None = None
+    status: MemberStatus | None = None
+    q: str | None = None
+
+
+class MemberRepository(Repository[Member]):
+    model = Member
+
+    def search(self, f: MemberFilter) -> sa.Select[tuple[Member]]:
+        stmt = self.base()
+        if f.branch_id is not None:
+            stmt = stmt.where(Member.branch_id == f.branch_id)
+        if f.unit_id is not None:
+            stmt = stmt.where(Member.branch_id.in_(_branches_of_unit(f.unit_id)))
+        if f.district_id is not None:
+            stmt = stmt.where(
+                Member.branch_id.in_(
+                    sa.select(Branch.id).where(
+                        Branch.unit_id.in_(_units_of_district(f.district_id))
+                    )
+                )
+            )
+        if f.category is not None:
+            stmt = stmt.where(getattr(Member, CATEGORY_COLUMNS[f.category]).is_(True))
+        if f.status is not None:
+            stmt = stmt.where(Member.status == f.status.value)
+        if f.q:
+            stmt = stmt.where(Member.name.icontains(f.q, autoescape=True))
+        return stmt.order_by(Member.id)
+
+    def id_number_taken(self, id_number: str, *, other_than: int | None = None) -> bool:
+        stmt = sa.select(Member.id).where(Member.id_number == id_number)
+        if other_than is not None:
+            stmt = stmt.where(Member.id != other_than)
+        return self.session.scalar(stmt.limit(1)) is not None
+
+    def transfers(self, member_id: int) -> sa.Select[tuple[MemberTransfer]]:
+        return (
+            sa.select(MemberTransfer)
+            .where(MemberTransfer.member_id == member_id)
+            .order_by(MemberTransfer.transferred_at, MemberTransfer.id)
+        )
+
+
+def _units_of_district(district_id: int) -> sa.Select[Any]:
+    return sa.select(Unit.id).where(Unit.district_id == district_id)
+
+
+def _branches_of_unit(unit_id: int) -> sa.Select[Any]:
+    return sa.select(Branch.id).where(Branch.unit_id == unit_id)

@@ -1,0 +1,220 @@
+"""HTTP routes of the registry: parse, call the service, shape the answer."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.db import SessionDep
+from app.errors import problem_responses
+from app.org import service
+from app.org.enums import MemberCategory, MemberStatus, UnitKind
+from app.org.repository import (
+    BranchRepository,
+    DistrictRepository,
+    MemberFilter,
+    MemberRepository,
+    UnitRepository,
+)
+from app.org.schemas import (
+    BranchCreate,
+    BranchRead,
+    BranchUpdate,
+    DistrictCreate,
+    DistrictRead,
+    DistrictUpdate,
+    MemberCreate,
+    MemberRead,
+    MemberTransferCreate,
+    MemberTransferRead,
+    MemberUpdate,
+    UnitCreate,
+    UnitRead,
+    UnitUpdate,
+)
+from app.pagination import Page, PageQuery, paginate
+from app.schemas import MAX_ID, PathId
+
+router = APIRouter(responses=problem_responses(422))
+
+Search = Annotated[str | None, Query(max_length=100, description="Part of the name or code.")]
+ParentId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+READ = problem_responses(404)
+WRITE = problem_responses(404, 409)
+
+
+# Districts ----------------------------------------------------------------------------------
+
+
+@router.get("/districts", tags=["districts"], summary="List districts")
+def list_districts(session: SessionDep, page: PageQuery, q: Search = None) -> Page[DistrictRead]:
+    stmt = DistrictRepository(session).search(q)
+    return paginate(session, stmt, page, DistrictRead.model_validate)
+
+
+@router.post(
+    "/districts",
+    tags=["districts"],
+    summary="Create a district",
+    status_code=status.HTTP_201_CREATED,
+    responses=WRITE,
+)
+def create_district(session: SessionDep, body: DistrictCreate) -> DistrictRead:
+    return DistrictRead.model_validate(service.create_district(session, body))
+
+
+@router.get(
+    "/districts/{district_id}", tags=["districts"], summary="Read a district", responses=READ
+)
+def get_district(session: SessionDep, district_id: PathId) -> DistrictRead:
+    district = service.get_or_404(DistrictRepository(session), district_id, "district")
+    return DistrictRead.model_validate(district)
+
+
+@router.patch(
+    "/districts/{district_id}", tags=["districts"], summary="Update a district", responses=WRITE
+)
+def update_district(session: SessionDep, district_id: PathId, body: DistrictUpdate) -> DistrictRead:
+    return DistrictRead.model_validate(service.update_district(session, district_id, body))
+
+
+# Units --------------------------------------------------------------------------------------
+
+
+@router.get("/units", tags=["units"], summary="List units")
+def list_units(
+    session: SessionDep,
+    page: PageQuery,
+    district_id: ParentId = None,
+    kind: UnitKind | None = None,
+    q: Search = None,
+) -> Page[UnitRead]:
+    stmt = UnitRepository(session).search(q, district_id=district_id, kind=kind and kind.value)
+    return paginate(session, stmt, page, UnitRead.model_validate)
+
+
+@router.post(
+    "/units",
+    tags=["units"],
+    summary="Create a unit",
+    status_code=status.HTTP_201_CREATED,
+    responses=WRITE,
+)
+def create_unit(session: SessionDep, body: UnitCreate) -> UnitRead:
+    return UnitRead.model_validate(service.create_unit(session, body))
+
+
+@router.get("/units/{unit_id}", tags=["units"], summary="Read a unit", responses=READ)
+def get_unit(session: SessionDep, unit_id: PathId) -> UnitRead:
+    return UnitRead.model_validate(service.get_or_404(UnitRepository(session), unit_id, "unit"))
+
+
+@router.patch("/units/{unit_id}", tags=["units"], summary="Update a unit", responses=WRITE)
+def update_unit(session: SessionDep, unit_id: PathId, body: UnitUpdate) -> UnitRead:
+    return UnitRead.model_validate(service.update_unit(session, unit_id, body))
+
+
+# Branches -----------------------------------------------------------------------------------
+
+
+@router.get("/branches", tags=["branches"], summary="List branches")
+def list_branches(
+    session: SessionDep,
+    page: PageQuery,
+    unit_id: ParentId = None,
+    district_id: ParentId = None,
+    q: Search = None,
+) -> Page[BranchRead]:
+    stmt = BranchRepository(session).search_in(q, unit_id=unit_id, district_id=district_id)
+    return paginate(session, stmt, page, BranchRead.model_validate)
+
+
+@router.post(
+    "/branches",
+    tags=["branches"],
+    summary="Create a branch",
+    status_code=status.HTTP_201_CREATED,
+    responses=WRITE,
+)
+def create_branch(session: SessionDep, body: BranchCreate) -> BranchRead:
+    return BranchRead.model_validate(service.create_branch(session, body))
+
+
+@router.get("/branches/{branch_id}", tags=["branches"], summary="Read a branch", responses=READ)
+def get_branch(session: SessionDep, branch_id: PathId) -> BranchRead:
+    branch = service.get_or_404(BranchRepository(session), branch_id, "branch")
+    return BranchRead.model_validate(branch)
+
+
+@router.patch(
+    "/branches/{branch_id}", tags=["branches"], summary="Update a branch", responses=WRITE
+)
+def update_branch(session: SessionDep, branch_id: PathId, body: BranchUpdate) -> BranchRead:
+    return BranchRead.model_validate(service.update_branch(session, branch_id, body))
+
+
+# Members ------------------------------------------------------------------------------------
+
+
+@router.get("/members", tags=["members"], summary="List members")
+def list_members(
+    session: SessionDep,
+    page: PageQuery,
+    branch_id: ParentId = None,
+    unit_id: ParentId = None,
+    district_id: ParentId = None,
+    category: MemberCategory | None = None,
+    status: MemberStatus | None = None,
+    q: Annotated[str | None, Query(max_length=50, description="Part of the name.")] = None,
+) -> Page[MemberRead]:
+    f = MemberFilter(branch_id, unit_id, district_id, category, status, q)
+    stmt = MemberRepository(session).search(f)
+    return paginate(session, stmt, page, MemberRead.model_validate)
+
+
+@router.post(
+    "/members",
+    tags=["members"],
+    summary="Register a member",
+    status_code=status.HTTP_201_CREATED,
+    responses=WRITE,
+)
+def create_member(session: SessionDep, body: MemberCreate) -> MemberRead:
+    return MemberRead.model_validate(service.create_member(session, body))
+
+
+@router.get("/members/{member_id}", tags=["members"], summary="Read a member", responses=READ)
+def get_member(session: SessionDep, member_id: PathId) -> MemberRead:
+    member = service.get_or_404(MemberRepository(session), member_id, "member")
+    return MemberRead.model_validate(member)
+
+
+@router.patch("/members/{member_id}", tags=["members"], summary="Update a member", responses=WRITE)
+def update_member(session: SessionDep, member_id: PathId, body: MemberUpdate) -> MemberRead:
+    return MemberRead.model_validate(service.update_member(session, member_id, body))
+
+
+@router.post(
+    "/members/{member_id}/transfer",
+    tags=["members"],
+    summary="Move a member to another branch",
+    status_code=status.HTTP_201_CREATED,
+    responses=WRITE,
+)
+def transfer_member(
+    session: SessionDep, member_id: PathId, body: MemberTransferCreate
+) -> MemberTransferRead:
+    return MemberTransferRead.model_validate(service.transfer_member(session, member_id, body))
+
+
+@router.get(
+    "/members/{member_id}/transfers",
+    tags=["members"],
+    summary="List a member's moves between branches",
+    responses=READ,
+)
+def list_member_transfers(
+    session: SessionDep, member_id: PathId, page: PageQuery
+) -> Page[MemberTransferRead]:
+    repo = MemberRepository(session)
+    service.get_or_404(repo, member_id, "member")
+    return paginate(session, repo.transfers(member_id), page, MemberTransferRead.model_validate)

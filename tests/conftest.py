@@ -1,0 +1,68 @@
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.db import create_db_engine
+from app.main import create_app
+from app.migrate import upgrade
+from app.models import metadata
+from tests.databases import fresh_database
+
+
+@pytest.fixture(scope="session")
+def migrated_url() -> Iterator[str]:
+    """One database per test run, built the way production builds it: through Alembic."""
+    with fresh_database() as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def _engine(migrated_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(migrated_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(_engine: Engine) -> Iterator[Engine]:
+    """The test database; every table is emptied after each test, so tests share no data."""
+    yield _engine
+    _empty_all_tables(_engine)
+
+
+def _empty_all_tables(engine: Engine) -> None:
+    tables = metadata.sorted_tables
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for table in reversed(tables):
+                conn.execute(table.delete())
+            if conn.execute(
+                sa.text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")
+            ).first():
+                conn.exec_driver_sql("DELETE FROM sqlite_sequence")
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session for arranging data and checking what the API wrote."""
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def app(engine: Engine):
+    return create_app(engine)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c

@@ -1,0 +1,42 @@
+"""Fresh, empty databases for tests, on the backend TEST_DATABASE_URL names.
+
+TEST_DATABASE_URL unset or ``sqlite`` means a SQLite file in a temporary folder; a
+PostgreSQL URL names a server on which throwaway databases are created and dropped.
+"""
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+
+def backend_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL", "sqlite")
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """Yields the URL of a new, empty database, and removes it afterwards."""
+    url = backend_url()
+    if url.startswith("sqlite"):
+        with tempfile.TemporaryDirectory(prefix="campaign-test-") as folder:
+            yield f"sqlite:///{Path(folder) / 'test.db'}"
+        return
+    server = make_url(url)
+    name = f"campaign_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
