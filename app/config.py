@@ -1,5 +1,6 @@
 from functools import lru_cache
 
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,6 +13,14 @@ class Settings(BaseSettings):
     # Concurrent SQLite writers wait this long for the lock instead of failing at once.
     sqlite_busy_timeout_ms: int = 5000
     log_level: str = "INFO"
+    # Signs access tokens. Unset, a key is generated once and kept in the database, so that
+    # every worker process agrees; set it to rotate keys or to share one across databases.
+    secret_key: SecretStr | None = Field(default=None, min_length=32)
+    # A working day: a secretary logs in once a day on the phone.
+    access_token_minutes: int = 8 * 60
+    # Failed logins per username within the window before further attempts are refused.
+    login_max_failures: int = 5
+    login_failure_window_minutes: int = 15
 
 
 @lru_cache

@@ -35,10 +35,13 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def create_db_engine(url: str) -> Engine:
+    """hide_parameters: statement logs and errors never show the values bound (ID numbers,
+    phones, password hashes)."""
     settings = get_settings()
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url,
+            hide_parameters=True,
             connect_args={
                 "check_same_thread": False,
                 "timeout": settings.sqlite_busy_timeout_ms / 1000,
@@ -46,7 +49,9 @@ def create_db_engine(url: str) -> Engine:
         )
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return sa.create_engine(
+        url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
+    )
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

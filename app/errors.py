@@ -47,10 +47,17 @@ class AppError(Exception):
     type: str = "internal-error"
     title: str = "Internal server error"
 
-    def __init__(self, detail: str | None = None, *, errors: Sequence[dict[str, Any]] = ()):
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Sequence[dict[str, Any]] = (),
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(detail or self.title)
         self.detail = detail
         self.errors = list(errors)
+        self.headers = headers
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -68,6 +75,17 @@ class BadRequest(AppError):
     status, type, title = 400, "bad-request", "Bad request"
 
 
+class Unauthorized(AppError):
+    status, type, title = 401, "unauthorized", "Not authenticated"
+
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status, type, title = 403, "forbidden", "Your role may not do this"
+
+
 class NotFound(AppError):
     status, type, title = 404, "not-found", "Not found"
 
@@ -78,6 +96,13 @@ class Conflict(AppError):
 
 class DuplicateCode(Conflict):
     type, title = "duplicate-code", "Code already in use"
+
+
+class TooManyRequests(AppError):
+    status, type, title = 429, "too-many-requests", "Too many attempts"
+
+    def __init__(self, detail: str, *, retry_after: int):
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
 
 
 class InvalidInput(AppError):
@@ -119,7 +144,7 @@ def _slug(title: str) -> str:
 
 
 async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-    return problem_response(exc.status, exc.body())
+    return problem_response(exc.status, exc.body(), headers=exc.headers)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,18 +1,23 @@
 """The application factory."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 
+from app.audit.router import router as audit_router
+from app.auth.dependencies import get_principal
+from app.auth.router import router as auth_router
 from app.db import get_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.logs import configure_logging
+from app.meta.router import labels_router
 from app.meta.router import router as meta_router
 from app.org.router import router as org_router
 from app.request_context import RequestIdMiddleware
+from app.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
 
@@ -72,11 +77,15 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     _problems_only(app)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(meta_router)
-    app.include_router(org_router, prefix=API_PREFIX)
+    app.include_router(auth_router, prefix=API_PREFIX)
+    # Every other API route needs a valid token, even one whose function forgets to ask
+    # for the caller: the dependency is on the router, and resolved once per request.
+    for router in (labels_router, org_router, users_router, audit_router):
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(get_principal)])
     return app
 
 
 def app_from_env() -> FastAPI:
     """Uvicorn's factory entry point (``app.main:app_from_env``)."""
-    logging.basicConfig(level=logging.INFO)
+    configure_logging()
     return create_app()

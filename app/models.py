@@ -2,8 +2,22 @@
 
 from sqlmodel import SQLModel
 
+from app.audit.models import AuditEntry
+from app.auth.models import AppSecret, InspectorUnit, LoginFailure, User
 from app.org.models import Branch, District, Member, MemberTransfer, Unit
 
 metadata = SQLModel.metadata
 
-__all__ = ["Branch", "District", "Member", "MemberTransfer", "Unit", "metadata"]
+__all__ = [
+    "AppSecret",
+    "AuditEntry",
+    "Branch",
+    "District",
+    "InspectorUnit",
+    "LoginFailure",
+    "Member",
+    "MemberTransfer",
+    "Unit",
+    "User",
+    "metadata",
+]

@@ -51,8 +51,16 @@ def paginate(
     The statement must carry a total order (end with the primary key), or rows could repeat
     or vanish between pages.
     """
+    return paginate_batch(session, stmt, params, lambda rows: [to_item(r) for r in rows])
+
+
+def paginate_batch(
+    session: Session,
+    stmt: sa.Select[Any],
+    params: PageParams,
+    to_items: Callable[[list[Any]], list[T]],
+) -> Page[T]:
+    """As ``paginate``, shaping the page's rows together (one query for their details)."""
     total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.scalars(stmt.limit(params.limit).offset(params.offset)).all()
-    return Page(
-        items=[to_item(r) for r in rows], total=total or 0, limit=params.limit, offset=params.offset
-    )
+    rows = list(session.scalars(stmt.limit(params.limit).offset(params.offset)).all())
+    return Page(items=to_items(rows), total=total or 0, limit=params.limit, offset=params.offset)

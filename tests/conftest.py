@@ -1,4 +1,4 @@
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -6,10 +6,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.auth.models import User
+from app.auth.principal import Role
 from app.db import create_db_engine
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import metadata
+from tests.auth import factories as auth_factories
 from tests.databases import fresh_database
 
 
@@ -63,6 +66,34 @@ def app(engine: Engine):
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:
+def anon(app) -> Iterator[TestClient]:
+    """A client without a token."""
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture
+def city_admin(session: Session) -> User:
+    return auth_factories.user(session, Role.city_admin, username="city")
+
+
+@pytest.fixture
+def client(app, engine: Engine, city_admin: User) -> Iterator[TestClient]:
+    """A client logged in as a city admin, who may do everything."""
+    with TestClient(app, headers=auth_factories.bearer(engine, city_admin)) as c:
+        yield c
+
+
+@pytest.fixture
+def client_as(app, engine: Engine) -> Iterator[Callable[[User], TestClient]]:
+    """``client_as(user)``: a client carrying that user's token."""
+    clients: list[TestClient] = []
+
+    def make(user: User) -> TestClient:
+        c = TestClient(app, headers=auth_factories.bearer(engine, user))
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        c.close()

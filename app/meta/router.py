@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from app.auth.principal import Role
 from app.errors import problem_response, problem_responses
 from app.labels import LabelledEnum
 from app.migrate import database_at_head
@@ -14,9 +15,12 @@ LABELLED_ENUMS: dict[str, type[LabelledEnum]] = {
     "gender": Gender,
     "member_status": MemberStatus,
     "member_category": MemberCategory,
+    "role": Role,
 }
 
 router = APIRouter()
+# Under /api/v1, behind the token like the rest of the API.
+labels_router = APIRouter(responses=problem_responses(401))
 
 
 class Label(BaseModel):
@@ -52,8 +56,8 @@ def readyz(request: Request) -> Health:
     return Health(status="ready")
 
 
-@router.get(
-    "/api/v1/meta/labels",
+@labels_router.get(
+    "/meta/labels",
     tags=["meta"],
     summary="Chinese labels of every enum code",
 )

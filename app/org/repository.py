@@ -1,4 +1,5 @@
-"""Queries of the registry. Every read starts from ``base()``, the one place rows are filtered."""
+"""Queries of the registry. Every read starts from ``base()``, the one place rows are filtered
+by the caller's scope: a repository cannot be made without saying who is asking."""
 
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -6,8 +7,10 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.auth.principal import Principal
 from app.org.enums import MemberCategory, MemberStatus
 from app.org.models import CATEGORY_COLUMNS, Branch, District, Member, MemberTransfer, Unit
+from app.org.scope import CONDITIONS
 
 M = TypeVar("M", District, Unit, Branch, Member)
 
@@ -15,11 +18,12 @@ M = TypeVar("M", District, Unit, Branch, Member)
 class Repository(Generic[M]):
     model: type[M]
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, principal: Principal) -> None:
         self.session = session
+        self.principal = principal
 
     def base(self) -> sa.Select[tuple[M]]:
-        return sa.select(self.model)
+        return sa.select(self.model).where(CONDITIONS[self.model](self.principal))
 
     def get(self, id: int) -> M | None:
         return self.session.scalar(self.base().where(self.model.id == id))
@@ -126,6 +130,19 @@ class MemberRepository(Repository[Member]):
             .where(MemberTransfer.member_id == member_id)
             .order_by(MemberTransfer.transferred_at, MemberTransfer.id)
         )
+
+
+def district_of_unit(session: Session, unit_id: int) -> int | None:
+    """Where an object lies, for audit rows (unscoped: the caller already reached it)."""
+    return session.scalar(sa.select(Unit.district_id).where(Unit.id == unit_id))
+
+
+def district_of_branch(session: Session, branch_id: int) -> int | None:
+    return session.scalar(
+        sa.select(Unit.district_id)
+        .join(Branch, Branch.unit_id == Unit.id)
+        .where(Branch.id == branch_id)
+    )
 
 
 def _units_of_district(district_id: int) -> sa.Select[Any]:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from app.auth.dependencies import PrincipalDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.org import service
@@ -34,20 +35,23 @@ from app.org.schemas import (
 from app.pagination import Page, PageQuery, paginate
 from app.schemas import MAX_ID, PathId
 
-router = APIRouter(responses=problem_responses(422))
+router = APIRouter(responses=problem_responses(401, 422))
 
 Search = Annotated[str | None, Query(max_length=100, description="Part of the name or code.")]
 ParentId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 READ = problem_responses(404)
-WRITE = problem_responses(404, 409)
+WRITE = problem_responses(403, 404, 409)
+CREATE = problem_responses(403, 409)
 
 
 # Districts ----------------------------------------------------------------------------------
 
 
 @router.get("/districts", tags=["districts"], summary="List districts")
-def list_districts(session: SessionDep, page: PageQuery, q: Search = None) -> Page[DistrictRead]:
-    stmt = DistrictRepository(session).search(q)
+def list_districts(
+    session: SessionDep, principal: PrincipalDep, page: PageQuery, q: Search = None
+) -> Page[DistrictRead]:
+    stmt = DistrictRepository(session, principal).search(q)
     return paginate(session, stmt, page, DistrictRead.model_validate)
 
 
@@ -56,25 +60,31 @@ def list_districts(session: SessionDep, page: PageQuery, q: Search = None) -> Pa
     tags=["districts"],
     summary="Create a district",
     status_code=status.HTTP_201_CREATED,
-    responses=WRITE,
+    responses=CREATE,
 )
-def create_district(session: SessionDep, body: DistrictCreate) -> DistrictRead:
-    return DistrictRead.model_validate(service.create_district(session, body))
+def create_district(
+    session: SessionDep, principal: PrincipalDep, body: DistrictCreate
+) -> DistrictRead:
+    return DistrictRead.model_validate(service.create_district(session, principal, body))
 
 
 @router.get(
     "/districts/{district_id}", tags=["districts"], summary="Read a district", responses=READ
 )
-def get_district(session: SessionDep, district_id: PathId) -> DistrictRead:
-    district = service.get_or_404(DistrictRepository(session), district_id, "district")
+def get_district(session: SessionDep, principal: PrincipalDep, district_id: PathId) -> DistrictRead:
+    district = service.get_or_404(DistrictRepository(session, principal), district_id, "district")
     return DistrictRead.model_validate(district)
 
 
 @router.patch(
     "/districts/{district_id}", tags=["districts"], summary="Update a district", responses=WRITE
 )
-def update_district(session: SessionDep, district_id: PathId, body: DistrictUpdate) -> DistrictRead:
-    return DistrictRead.model_validate(service.update_district(session, district_id, body))
+def update_district(
+    session: SessionDep, principal: PrincipalDep, district_id: PathId, body: DistrictUpdate
+) -> DistrictRead:
+    return DistrictRead.model_validate(
+        service.update_district(session, principal, district_id, body)
+    )
 
 
 # Units --------------------------------------------------------------------------------------
@@ -83,12 +93,15 @@ def update_district(session: SessionDep, district_id: PathId, body: DistrictUpda
 @router.get("/units", tags=["units"], summary="List units")
 def list_units(
     session: SessionDep,
+    principal: PrincipalDep,
     page: PageQuery,
     district_id: ParentId = None,
     kind: UnitKind | None = None,
     q: Search = None,
 ) -> Page[UnitRead]:
-    stmt = UnitRepository(session).search(q, district_id=district_id, kind=kind and kind.value)
+    stmt = UnitRepository(session, principal).search(
+        q, district_id=district_id, kind=kind and kind.value
+    )
     return paginate(session, stmt, page, UnitRead.model_validate)
 
 
@@ -97,20 +110,24 @@ def list_units(
     tags=["units"],
     summary="Create a unit",
     status_code=status.HTTP_201_CREATED,
-    responses=WRITE,
+    responses=CREATE,
 )
-def create_unit(session: SessionDep, body: UnitCreate) -> UnitRead:
-    return UnitRead.model_validate(service.create_unit(session, body))
+def create_unit(session: SessionDep, principal: PrincipalDep, body: UnitCreate) -> UnitRead:
+    return UnitRead.model_validate(service.create_unit(session, principal, body))
 
 
 @router.get("/units/{unit_id}", tags=["units"], summary="Read a unit", responses=READ)
-def get_unit(session: SessionDep, unit_id: PathId) -> UnitRead:
-    return UnitRead.model_validate(service.get_or_404(UnitRepository(session), unit_id, "unit"))
+def get_unit(session: SessionDep, principal: PrincipalDep, unit_id: PathId) -> UnitRead:
+    return UnitRead.model_validate(
+        service.get_or_404(UnitRepository(session, principal), unit_id, "unit")
+    )
 
 
 @router.patch("/units/{unit_id}", tags=["units"], summary="Update a unit", responses=WRITE)
-def update_unit(session: SessionDep, unit_id: PathId, body: UnitUpdate) -> UnitRead:
-    return UnitRead.model_validate(service.update_unit(session, unit_id, body))
+def update_unit(
+    session: SessionDep, principal: PrincipalDep, unit_id: PathId, body: UnitUpdate
+) -> UnitRead:
+    return UnitRead.model_validate(service.update_unit(session, principal, unit_id, body))
 
 
 # Branches -----------------------------------------------------------------------------------
@@ -119,12 +136,15 @@ def update_unit(session: SessionDep, unit_id: PathId, body: UnitUpdate) -> UnitR
 @router.get("/branches", tags=["branches"], summary="List branches")
 def list_branches(
     session: SessionDep,
+    principal: PrincipalDep,
     page: PageQuery,
     unit_id: ParentId = None,
     district_id: ParentId = None,
     q: Search = None,
 ) -> Page[BranchRead]:
-    stmt = BranchRepository(session).search_in(q, unit_id=unit_id, district_id=district_id)
+    stmt = BranchRepository(session, principal).search_in(
+        q, unit_id=unit_id, district_id=district_id
+    )
     return paginate(session, stmt, page, BranchRead.model_validate)
 
 
@@ -133,23 +153,25 @@ def list_branches(
     tags=["branches"],
     summary="Create a branch",
     status_code=status.HTTP_201_CREATED,
-    responses=WRITE,
+    responses=CREATE,
 )
-def create_branch(session: SessionDep, body: BranchCreate) -> BranchRead:
-    return BranchRead.model_validate(service.create_branch(session, body))
+def create_branch(session: SessionDep, principal: PrincipalDep, body: BranchCreate) -> BranchRead:
+    return BranchRead.model_validate(service.create_branch(session, principal, body))
 
 
 @router.get("/branches/{branch_id}", tags=["branches"], summary="Read a branch", responses=READ)
-def get_branch(session: SessionDep, branch_id: PathId) -> BranchRead:
-    branch = service.get_or_404(BranchRepository(session), branch_id, "branch")
+def get_branch(session: SessionDep, principal: PrincipalDep, branch_id: PathId) -> BranchRead:
+    branch = service.get_or_404(BranchRepository(session, principal), branch_id, "branch")
     return BranchRead.model_validate(branch)
 
 
 @router.patch(
     "/branches/{branch_id}", tags=["branches"], summary="Update a branch", responses=WRITE
 )
-def update_branch(session: SessionDep, branch_id: PathId, body: BranchUpdate) -> BranchRead:
-    return BranchRead.model_validate(service.update_branch(session, branch_id, body))
+def update_branch(
+    session: SessionDep, principal: PrincipalDep, branch_id: PathId, body: BranchUpdate
+) -> BranchRead:
+    return BranchRead.model_validate(service.update_branch(session, principal, branch_id, body))
 
 
 # Members ------------------------------------------------------------------------------------
@@ -158,6 +180,7 @@ def update_branch(session: SessionDep, branch_id: PathId, body: BranchUpdate) ->
 @router.get("/members", tags=["members"], summary="List members")
 def list_members(
     session: SessionDep,
+    principal: PrincipalDep,
     page: PageQuery,
     branch_id: ParentId = None,
     unit_id: ParentId = None,
@@ -167,8 +190,8 @@ def list_members(
     q: Annotated[str | None, Query(max_length=50, description="Part of the name.")] = None,
 ) -> Page[MemberRead]:
     f = MemberFilter(branch_id, unit_id, district_id, category, status, q)
-    stmt = MemberRepository(session).search(f)
-    return paginate(session, stmt, page, MemberRead.model_validate)
+    stmt = MemberRepository(session, principal).search(f)
+    return paginate(session, stmt, page, lambda m: MemberRead.for_caller(principal, m))
 
 
 @router.post(
@@ -176,21 +199,25 @@ def list_members(
     tags=["members"],
     summary="Register a member",
     status_code=status.HTTP_201_CREATED,
-    responses=WRITE,
+    responses=CREATE,
 )
-def create_member(session: SessionDep, body: MemberCreate) -> MemberRead:
-    return MemberRead.model_validate(service.create_member(session, body))
+def create_member(session: SessionDep, principal: PrincipalDep, body: MemberCreate) -> MemberRead:
+    return MemberRead.for_caller(principal, service.create_member(session, principal, body))
 
 
 @router.get("/members/{member_id}", tags=["members"], summary="Read a member", responses=READ)
-def get_member(session: SessionDep, member_id: PathId) -> MemberRead:
-    member = service.get_or_404(MemberRepository(session), member_id, "member")
-    return MemberRead.model_validate(member)
+def get_member(session: SessionDep, principal: PrincipalDep, member_id: PathId) -> MemberRead:
+    member = service.get_or_404(MemberRepository(session, principal), member_id, "member")
+    return MemberRead.for_caller(principal, member)
 
 
 @router.patch("/members/{member_id}", tags=["members"], summary="Update a member", responses=WRITE)
-def update_member(session: SessionDep, member_id: PathId, body: MemberUpdate) -> MemberRead:
-    return MemberRead.model_validate(service.update_member(session, member_id, body))
+def update_member(
+    session: SessionDep, principal: PrincipalDep, member_id: PathId, body: MemberUpdate
+) -> MemberRead:
+    return MemberRead.for_caller(
+        principal, service.update_member(session, principal, member_id, body)
+    )
 
 
 @router.post(
@@ -201,9 +228,11 @@ def update_member(session: SessionDep, member_id: PathId, body: MemberUpdate) ->
     responses=WRITE,
 )
 def transfer_member(
-    session: SessionDep, member_id: PathId, body: MemberTransferCreate
+    session: SessionDep, principal: PrincipalDep, member_id: PathId, body: MemberTransferCreate
 ) -> MemberTransferRead:
-    return MemberTransferRead.model_validate(service.transfer_member(session, member_id, body))
+    return MemberTransferRead.model_validate(
+        service.transfer_member(session, principal, member_id, body)
+    )
 
 
 @router.get(
@@ -213,8 +242,8 @@ def transfer_member(
     responses=READ,
 )
 def list_member_transfers(
-    session: SessionDep, member_id: PathId, page: PageQuery
+    session: SessionDep, principal: PrincipalDep, member_id: PathId, page: PageQuery
 ) -> Page[MemberTransferRead]:
-    repo = MemberRepository(session)
+    repo = MemberRepository(session, principal)
     service.get_or_404(repo, member_id, "member")
     return paginate(session, repo.transfers(member_id), page, MemberTransferRead.model_validate)

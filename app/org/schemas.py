@@ -3,10 +3,12 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from app.auth.principal import Principal
 from app.clock import today
 from app.org.enums import Gender, MemberCategory, MemberStatus, UnitKind
-from app.org.models import CODE_LENGTH, NAME_LENGTH
+from app.org.models import CODE_LENGTH, NAME_LENGTH, Member
 from app.org.validators import is_valid_id_number, is_valid_mobile
+from app.privacy import mask_id_number, mask_phone
 from app.schemas import Id, InputSchema, PatchSchema, ReadSchema
 
 Code = Annotated[
@@ -178,6 +180,16 @@ class MemberRead(ReadSchema):
     status: MemberStatus
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def for_caller(cls, principal: Principal, member: Member) -> "MemberRead":
+        """The member as this caller may see them: personal data masked but for city admins."""
+        read = cls.model_validate(member)
+        if principal.sees_personal_data:
+            return read
+        return read.model_copy(
+            update={"id_number": mask_id_number(read.id_number), "phone": mask_phone(read.phone)}
+        )
 
 
 class MemberTransferCreate(InputSchema):

@@ -1,9 +1,15 @@
-"""Rules of the registry. Functions take the request's session and never commit."""
+"""Rules of the registry. Functions take the request's session and the caller, never commit.
+
+Each looks the object up inside the caller's scope first (404 when outside), then checks that
+the caller's role may make the change (403), then writes the change and its audit row.
+"""
 
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit
+from app.auth.principal import Action, Principal
 from app.errors import Conflict, DuplicateCode, InvalidInput, NotFound, UnknownReference
 from app.org.enums import MemberStatus
 from app.org.models import Branch, District, Member, MemberTransfer, Unit
@@ -14,6 +20,7 @@ from app.org.repository import (
     MemberRepository,
     Repository,
     UnitRepository,
+    district_of_branch,
 )
 from app.org.schemas import (
     BranchCreate,
@@ -25,6 +32,21 @@ from app.org.schemas import (
     MemberUpdate,
     UnitCreate,
     UnitUpdate,
+)
+
+DISTRICT_FIELDS = ("code", "name")
+UNIT_FIELDS = ("code", "name", "district_id", "kind")
+BRANCH_FIELDS = ("code", "name", "unit_id", "secretary_name")
+MEMBER_FIELDS = (
+    "name",
+    "gender",
+    "birth_date",
+    "joined_on",
+    "branch_id",
+    "categories",
+    "id_number",
+    "phone",
+    "status",
 )
 
 
@@ -44,6 +66,7 @@ def get_or_404(repo: Repository[Any], id: int, entity: str) -> Any:
 
 
 def _require_parent(repo: Repository[Any], field: str, entity: str, id: int) -> None:
+    # A parent outside the caller's scope is, to them, a parent that does not exist.
     if not repo.exists(id):
         raise UnknownReference.to(field, entity, id)
 
@@ -67,53 +90,116 @@ def _update_coded(repo: CodedRepository[Any], entity: str, obj: Any, changes: di
     return obj
 
 
+def _audited_update(
+    repo: CodedRepository[Any], entity: str, obj: Any, changes: dict, fields, district_id
+) -> Any:
+    before = audit.snapshot(obj, fields)
+    _update_coded(repo, entity, obj, changes)
+    audit.record(
+        repo.session,
+        repo.principal,
+        "update",
+        entity,
+        obj.id,
+        district_id=district_id(obj),
+        before=before,
+        after=audit.snapshot(obj, fields),
+    )
+    return obj
+
+
 # Districts ----------------------------------------------------------------------------------
 
 
-def create_district(session: Session, data: DistrictCreate) -> District:
-    return _create_coded(DistrictRepository(session), "district", data)
+def create_district(session: Session, principal: Principal, data: DistrictCreate) -> District:
+    principal.require(Action.write_district)
+    district = _create_coded(DistrictRepository(session, principal), "district", data)
+    audit.record(
+        session,
+        principal,
+        "create",
+        "district",
+        district.id,
+        district_id=district.id,
+        after=audit.snapshot(district, DISTRICT_FIELDS),
+    )
+    return district
 
 
-def update_district(session: Session, district_id: int, data: DistrictUpdate) -> District:
-    repo = DistrictRepository(session)
+def update_district(
+    session: Session, principal: Principal, district_id: int, data: DistrictUpdate
+) -> District:
+    repo = DistrictRepository(session, principal)
     district = get_or_404(repo, district_id, "district")
-    return _update_coded(repo, "district", district, data.changes())
+    principal.require(Action.write_district)
+    return _audited_update(
+        repo, "district", district, data.changes(), DISTRICT_FIELDS, lambda d: d.id
+    )
 
 
 # Units --------------------------------------------------------------------------------------
 
 
-def create_unit(session: Session, data: UnitCreate) -> Unit:
-    _require_parent(DistrictRepository(session), "district_id", "district", data.district_id)
-    return _create_coded(UnitRepository(session), "unit", data)
+def create_unit(session: Session, principal: Principal, data: UnitCreate) -> Unit:
+    principal.require(Action.write_unit)
+    districts = DistrictRepository(session, principal)
+    _require_parent(districts, "district_id", "district", data.district_id)
+    unit = _create_coded(UnitRepository(session, principal), "unit", data)
+    audit.record(
+        session,
+        principal,
+        "create",
+        "unit",
+        unit.id,
+        district_id=unit.district_id,
+        after=audit.snapshot(unit, UNIT_FIELDS),
+    )
+    return unit
 
 
-def update_unit(session: Session, unit_id: int, data: UnitUpdate) -> Unit:
-    repo = UnitRepository(session)
+def update_unit(session: Session, principal: Principal, unit_id: int, data: UnitUpdate) -> Unit:
+    repo = UnitRepository(session, principal)
     unit = get_or_404(repo, unit_id, "unit")
+    principal.require(Action.write_unit)
     changes = data.changes()
     if "district_id" in changes:
-        _require_parent(
-            DistrictRepository(session), "district_id", "district", changes["district_id"]
-        )
-    return _update_coded(repo, "unit", unit, changes)
+        districts = DistrictRepository(session, principal)
+        _require_parent(districts, "district_id", "district", changes["district_id"])
+    return _audited_update(repo, "unit", unit, changes, UNIT_FIELDS, lambda u: u.district_id)
 
 
 # Branches -----------------------------------------------------------------------------------
 
 
-def create_branch(session: Session, data: BranchCreate) -> Branch:
-    _require_parent(UnitRepository(session), "unit_id", "unit", data.unit_id)
-    return _create_coded(BranchRepository(session), "branch", data)
+def create_branch(session: Session, principal: Principal, data: BranchCreate) -> Branch:
+    principal.require(Action.write_branch)
+    _require_parent(UnitRepository(session, principal), "unit_id", "unit", data.unit_id)
+    branch = _create_coded(BranchRepository(session, principal), "branch", data)
+    audit.record(
+        session,
+        principal,
+        "create",
+        "branch",
+        branch.id,
+        district_id=district_of_branch(session, branch.id),
+        after=audit.snapshot(branch, BRANCH_FIELDS),
+    )
+    return branch
 
 
-def update_branch(session: Session, branch_id: int, data: BranchUpdate) -> Branch:
-    repo = BranchRepository(session)
+def update_branch(
+    session: Session, principal: Principal, branch_id: int, data: BranchUpdate
+) -> Branch:
+    repo = BranchRepository(session, principal)
     branch = get_or_404(repo, branch_id, "branch")
+    principal.require(Action.write_branch)
     changes = data.changes()
     if "unit_id" in changes:
-        _require_parent(UnitRepository(session), "unit_id", "unit", changes["unit_id"])
-    return _update_coded(repo, "branch", branch, changes)
+        units = UnitRepository(session, principal)
+        _require_parent(units, "unit_id", "unit", changes["unit_id"])
+    return _audited_update(
+        repo, "branch", branch, changes, BRANCH_FIELDS, lambda b: district_of_branch(session, b.id)
+    )
 
 
 # Members ------------------------------------------------------------------------------------
@@ -126,18 +212,33 @@ def _check_member(repo: MemberRepository, member: Member) -> None:
         raise DuplicateIdNumber("A member with this ID number is already registered.")
 
 
-def create_member(session: Session, data: MemberCreate) -> Member:
-    _require_parent(BranchRepository(session), "branch_id", "branch", data.branch_id)
-    repo = MemberRepository(session)
+def create_member(session: Session, principal: Principal, data: MemberCreate) -> Member:
+    principal.require(Action.write_member)
+    _require_parent(BranchRepository(session, principal), "branch_id", "branch", data.branch_id)
+    repo = MemberRepository(session, principal)
     member = Member(**data.model_dump(exclude={"categories"}))
     member.set_categories(set(data.categories))
     _check_member(repo, member)
-    return repo.add(member)
+    repo.add(member)
+    audit.record(
+        session,
+        principal,
+        "create",
+        "member",
+        member.id,
+        district_id=district_of_branch(session, member.branch_id),
+        after=audit.snapshot(member, MEMBER_FIELDS),
+    )
+    return member
 
 
-def update_member(session: Session, member_id: int, data: MemberUpdate) -> Member:
-    repo = MemberRepository(session)
+def update_member(
+    session: Session, principal: Principal, member_id: int, data: MemberUpdate
+) -> Member:
+    repo = MemberRepository(session, principal)
     member = get_or_404(repo, member_id, "member")
+    principal.require(Action.write_member)
+    before = audit.snapshot(member, MEMBER_FIELDS)
     changes = data.changes()
     if "categories" in changes:
         member.set_categories(set(changes.pop("categories")))
@@ -145,13 +246,28 @@ def update_member(session: Session, member_id: int, data: MemberUpdate) -> Membe
         setattr(member, field, value)
     _check_member(repo, member)
     session.flush()
+    audit.record(
+        session,
+        principal,
+        "update",
+        "member",
+        member.id,
+        district_id=district_of_branch(session, member.branch_id),
+        before=before,
+        after=audit.snapshot(member, MEMBER_FIELDS),
+    )
     return member
 
 
-def transfer_member(session: Session, member_id: int, data: MemberTransferCreate) -> MemberTransfer:
-    repo = MemberRepository(session)
+def transfer_member(
+    session: Session, principal: Principal, member_id: int, data: MemberTransferCreate
+) -> MemberTransfer:
+    repo = MemberRepository(session, principal)
     member = get_or_404(repo, member_id, "member")
-    _require_parent(BranchRepository(session), "branch_id", "branch", data.branch_id)
+    principal.require(Action.write_member)
+    # The caller must reach the new branch too: a move out of one's own scope goes through
+    # the level above, which sees both ends.
+    _require_parent(BranchRepository(session, principal), "branch_id", "branch", data.branch_id)
     if member.status != MemberStatus.active:
         raise MemberNotActive(f"The member's status is {member.status}.")
     if data.branch_id == member.branch_id:
@@ -165,4 +281,14 @@ def transfer_member(session: Session, member_id: int, data: MemberTransferCreate
     member.branch_id = data.branch_id
     session.add(move)
     session.flush()
+    audit.record(
+        session,
+        principal,
+        "transfer",
+        "member",
+        member.id,
+        district_id=district_of_branch(session, data.branch_id),
+        before={"branch_id": move.from_branch_id},
+        after={"branch_id": move.to_branch_id, "reason": move.reason},
+    )
     return move

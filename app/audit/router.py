@@ -1,0 +1,36 @@
+"""/audit: who changed what, when, from which request."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from app.audit import repository
+from app.audit.schemas import AuditEntryRead
+from app.auth.dependencies import PrincipalDep
+from app.auth.principal import Action
+from app.db import SessionDep
+from app.errors import problem_responses
+from app.pagination import Page, PageQuery, paginate
+from app.schemas import MAX_ID
+
+router = APIRouter(tags=["audit"], responses=problem_responses(401, 403, 422))
+
+Word = Annotated[str | None, Query(max_length=64)]
+
+
+@router.get("/audit", summary="Read the audit log, newest first")
+def list_audit_entries(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageQuery,
+    entity: Annotated[str | None, Query(max_length=30, description="e.g. member, user")] = None,
+    entity_id: Word = None,
+    user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    action: Annotated[str | None, Query(max_length=30, description="e.g. update")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="From this instant on.")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Before this instant.")] = None,
+) -> Page[AuditEntryRead]:
+    principal.require(Action.read_audit)
+    f = repository.AuditFilter(entity, entity_id, user_id, action, since, until)
+    return paginate(session, repository.search(principal, f), page, AuditEntryRead.model_validate)

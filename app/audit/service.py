@@ -1,0 +1,56 @@
+"""Writing audit rows: called by every service that changes something, in its transaction."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEntry
+from app.auth.principal import Principal
+from app.privacy import mask_fields
+from app.request_context import current_request_id
+
+
+def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
+    """The given fields of an object, as JSON values."""
+    return {f: to_jsonable_python(getattr(obj, f)) for f in fields}
+
+
+def record(
+    session: Session,
+    principal: Principal | None,
+    action: str,
+    entity: str,
+    entity_id: int | str | None,
+    *,
+    district_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    username: str | None = None,
+) -> AuditEntry | None:
+    """Adds an audit row for a change, keeping only the fields that changed.
+
+    An update that changes nothing writes no row: a write repeated by a retrying phone
+    leaves the log as it was. Personal data is masked, whoever reads the log later.
+    ``principal`` is None for an anonymous actor (a failed login), named by ``username``.
+    """
+    if before is not None and after is not None:
+        changed = [k for k in after if before.get(k) != after[k]]
+        if not changed and action == "update":
+            return None
+        before = {k: before.get(k) for k in changed}
+        after = {k: after[k] for k in changed}
+    entry = AuditEntry(
+        user_id=principal.user_id if principal else None,
+        username=principal.username if principal else (username or "anonymous"),
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        district_id=district_id,
+        request_id=current_request_id.get(),
+        before=None if before is None else mask_fields(to_jsonable_python(before)),
+        after=None if after is None else mask_fields(to_jsonable_python(after)),
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,52 @@
+"""The caller of a request, from its bearer token: the one dependency every API route needs."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.auth.principal import Principal
+from app.auth.principals import principal_of
+from app.auth.tokens import InvalidToken, read_token, signing_key
+from app.db import SessionDep
+from app.errors import Unauthorized
+
+TOKEN_URL = "/api/v1/auth/token"
+
+# auto_error off: a missing token is answered by our own 401 problem, not FastAPI's.
+bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def app_signing_key(request: Request) -> str:
+    """The key, read from settings or the database once per process."""
+    state = request.app.state
+    if getattr(state, "signing_key", None) is None:
+        state.signing_key = signing_key(state.engine)
+    return state.signing_key
+
+
+def get_principal(
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(bearer)]
+) -> Principal:
+    if not token:
+        raise Unauthorized("Log in at POST /api/v1/auth/token and send the token as Bearer.")
+    try:
+        claims = read_token(token, app_signing_key(request))
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc)) from exc
+    user = _current_user(session, claims.user_id, claims.version)
+    if user is None:
+        raise Unauthorized("The token is no longer valid; log in again.")
+    return principal_of(session, user)
+
+
+def _current_user(session: Session, user_id: int, version: int) -> User | None:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or user.token_version != version:
+        return None
+    return user
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -1,0 +1,1 @@
+"""User management: accounts with a role and a scope, managed from the level above."""

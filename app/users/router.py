@@ -1,0 +1,61 @@
+"""/users: accounts, managed by city admins and, inside their district, by district admins."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.auth.dependencies import PrincipalDep
+from app.auth.principal import Action, Role
+from app.db import SessionDep
+from app.errors import problem_responses
+from app.pagination import Page, PageQuery, paginate_batch
+from app.schemas import PathId
+from app.users import service
+from app.users.repository import UserRepository
+from app.users.schemas import UserCreate, UserRead, UserUpdate
+
+router = APIRouter(prefix="/users", tags=["users"], responses=problem_responses(401, 422))
+
+
+@router.get("", summary="List users", responses=problem_responses(403))
+def list_users(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageQuery,
+    role: Role | None = None,
+    active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=50, description="Part of username or name.")] = None,
+) -> Page[UserRead]:
+    principal.require(Action.manage_users)
+    repo = UserRepository(session, principal)
+    stmt = repo.search(q, role, active)
+    return paginate_batch(session, stmt, page, lambda found: service.read_many(repo, found))
+
+
+@router.post(
+    "",
+    summary="Create a user",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(403, 409),
+)
+def create_user(session: SessionDep, principal: PrincipalDep, body: UserCreate) -> UserRead:
+    user = service.create_user(session, principal, body)
+    return service.user_read(UserRepository(session, principal), user)
+
+
+@router.get("/{user_id}", summary="Read a user", responses=problem_responses(404))
+def get_user(session: SessionDep, principal: PrincipalDep, user_id: PathId) -> UserRead:
+    repo = UserRepository(session, principal)
+    return service.user_read(repo, service.get_or_404(repo, user_id))
+
+
+@router.patch(
+    "/{user_id}",
+    summary="Update, re-scope, deactivate a user or set their password",
+    responses=problem_responses(403, 404, 409),
+)
+def update_user(
+    session: SessionDep, principal: PrincipalDep, user_id: PathId, body: UserUpdate
+) -> UserRead:
+    user = service.update_user(session, principal, user_id, body)
+    return service.user_read(UserRepository(session, principal), user)

@@ -1,0 +1,268 @@
+"""Every route, for every role, inside and outside its scope: the status each must answer.
+
+The routes come from the app's own route table; a route without a rule here fails the test,
+so every new endpoint has to say who may call it.
+"""
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from app.auth.principal import Role
+from tests.auth import factories
+from tests.org import factories as org
+
+R = Role
+ALL = frozenset(Role)
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
+    ("POST", "/api/v1/auth/token"),
+}
+_serial = itertools.count(1)
+
+
+@dataclass
+class Side:
+    """One district's objects: the callers' own ("in") or another district's ("out")."""
+
+    district_id: int
+    unit_id: int
+    branch_id: int
+    other_branch_id: int  # same unit
+    member_id: int
+    user_id: int  # a branch secretary of this side
+
+
+@dataclass(frozen=True)
+class Rule:
+    """kind: list (no object), read/update (an object in the path), create (a parent in the
+    body). ``allowed`` roles succeed inside their scope; the others get 403, or the status
+    in ``inside`` when the object is not theirs to see at all (e.g. other users)."""
+
+    kind: str
+    allowed: frozenset[Role]
+    ok: int = 200
+    params: Callable[[Any, Side], dict[str, int]] = lambda s, side: {}
+    body: Callable[[Any, Side], dict[str, Any]] | None = None
+    inside: dict[Role, int] = field(default_factory=dict)
+
+
+def _code() -> str:
+    return f"M{next(_serial):06d}"
+
+
+def _fresh_member(session, side: Side) -> dict[str, int]:
+    return {"member_id": org.member(session, side.branch_id).id}
+
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/api/v1/auth/me"): Rule("list", ALL),
+    ("POST", "/api/v1/auth/password"): Rule(
+        "list",
+        ALL,
+        ok=204,
+        body=lambda s, side: {
+            "current_password": factories.PASSWORD,
+            "new_password": "a new password of mine",
+        },
+    ),
+    ("GET", "/api/v1/meta/labels"): Rule("list", ALL),
+    ("GET", "/api/v1/districts"): Rule("list", ALL),
+    ("POST", "/api/v1/districts"): Rule(
+        "list", frozenset({R.city_admin}), 201, body=lambda s, side: {"code": _code(), "name": "区"}
+    ),
+    ("GET", "/api/v1/districts/{district_id}"): Rule(
+        "read", ALL, params=lambda s, side: {"district_id": side.district_id}
+    ),
+    ("PATCH", "/api/v1/districts/{district_id}"): Rule(
+        "read",
+        frozenset({R.city_admin}),
+        params=lambda s, side: {"district_id": side.district_id},
+        body=lambda s, side: {"name": "改名区"},
+    ),
+    ("GET", "/api/v1/units"): Rule("list", ALL),
+    ("POST", "/api/v1/units"): Rule(
+        "create",
+        frozenset({R.city_admin, R.district_admin}),
+        201,
+        body=lambda s, side: {
+            "code": _code(),
+            "name": "单位",
+            "district_id": side.district_id,
+            "kind": "school",
+        },
+    ),
+    ("GET", "/api/v1/units/{unit_id}"): Rule(
+        "read", ALL, params=lambda s, side: {"unit_id": side.unit_id}
+    ),
+    ("PATCH", "/api/v1/units/{unit_id}"): Rule(
+        "read",
+        frozenset({R.city_admin, R.district_admin}),
+        params=lambda s, side: {"unit_id": side.unit_id},
+        body=lambda s, side: {"name": "改名单位"},
+    ),
+    ("GET", "/api/v1/branches"): Rule("list", ALL),
+    ("POST", "/api/v1/branches"): Rule(
+        "create",
+        frozenset({R.city_admin, R.district_admin, R.unit_admin}),
+        201,
+        body=lambda s, side: {"code": _code(), "name": "支部", "unit_id": side.unit_id},
+    ),
+    ("GET", "/api/v1/branches/{branch_id}"): Rule(
+        "read", ALL, params=lambda s, side: {"branch_id": side.branch_id}
+    ),
+    ("PATCH", "/api/v1/branches/{branch_id}"): Rule(
+        "read",
+        frozenset({R.city_admin, R.district_admin, R.unit_admin}),
+        params=lambda s, side: {"branch_id": side.branch_id},
+        body=lambda s, side: {"secretary_name": "李书记"},
+    ),
+    ("GET", "/api/v1/members"): Rule("list", ALL),
+    ("POST", "/api/v1/members"): Rule(
+        "create",
+        ALL - {R.inspector},
+        201,
+        body=lambda s, side: {"name": "党员", "gender": "male", "branch_id": side.branch_id},
+    ),
+    ("GET", "/api/v1/members/{member_id}"): Rule(
+        "read", ALL, params=lambda s, side: {"member_id": side.member_id}
+    ),
+    ("PATCH", "/api/v1/members/{member_id}"): Rule(
+        "read",
+        ALL - {R.inspector},
+        params=lambda s, side: {"member_id": side.member_id},
+        body=lambda s, side: {"categories": ["retired"]},
+    ),
+    ("POST", "/api/v1/members/{member_id}/transfer"): Rule(
+        "read",
+        ALL - {R.inspector},
+        201,
+        params=_fresh_member,
+        body=lambda s, side: {"branch_id": side.other_branch_id, "reason": "调动"},
+        # The other branch lies outside a secretary's reach.
+        inside={R.branch_secretary: 422},
+    ),
+    ("GET", "/api/v1/members/{member_id}/transfers"): Rule(
+        "read", ALL, params=lambda s, side: {"member_id": side.member_id}
+    ),
+    ("GET", "/api/v1/users"): Rule("list", frozenset({R.city_admin, R.district_admin})),
+    ("POST", "/api/v1/users"): Rule(
+        "create",
+        frozenset({R.city_admin, R.district_admin}),
+        201,
+        body=lambda s, side: {
+            "username": f"user{next(_serial)}",
+            "display_name": "书记",
+            "role": "branch_secretary",
+            "branch_id": side.branch_id,
+            "password": "long enough pass",
+        },
+    ),
+    ("GET", "/api/v1/users/{user_id}"): Rule(
+        "read",
+        frozenset({R.city_admin, R.district_admin}),
+        params=lambda s, side: {"user_id": side.user_id},
+        inside={R.unit_admin: 404, R.branch_secretary: 404, R.inspector: 404},
+    ),
+    ("PATCH", "/api/v1/users/{user_id}"): Rule(
+        "read",
+        frozenset({R.city_admin, R.district_admin}),
+        params=lambda s, side: {"user_id": side.user_id},
+        body=lambda s, side: {"display_name": "新名字"},
+        inside={R.unit_admin: 404, R.branch_secretary: 404, R.inspector: 404},
+    ),
+    ("GET", "/api/v1/audit"): Rule("list", frozenset({R.city_admin, R.district_admin})),
+}
+
+
+def _side(session) -> Side:
+    d = org.district(session)
+    u = org.unit(session, d.id)
+    b, b2 = org.branch(session, u.id), org.branch(session, u.id)
+    m = org.member(session, b.id)
+    secretary = factories.user(session, Role.branch_secretary, branch_id=b.id)
+    return Side(d.id, u.id, b.id, b2.id, m.id, secretary.id)
+
+
+def _callers(session, side: Side) -> dict[Role, Any]:
+    return {
+        R.city_admin: factories.user(session, R.city_admin),
+        R.district_admin: factories.user(session, R.district_admin, district_id=side.district_id),
+        R.unit_admin: factories.user(session, R.unit_admin, unit_id=side.unit_id),
+        R.branch_secretary: factories.user(session, R.branch_secretary, branch_id=side.branch_id),
+        R.inspector: factories.user(session, R.inspector, unit_ids=(side.unit_id,)),
+    }
+
+
+def _expected(rule: Rule, role: Role, where: str) -> int:
+    if where == "in":
+        if role in rule.inside:
+            return rule.inside[role]
+        return rule.ok if role in rule.allowed else 403
+    if role is R.city_admin:
+        return rule.ok
+    if rule.kind == "create":
+        # Allowed to create, but the parent lies outside: to them it does not exist.
+        return 422 if role in rule.allowed else 403
+    return 404  # the object is outside: looked up before any right is checked
+
+
+def _api_routes(app) -> list[tuple[str, str]]:
+    # FastAPI keeps included routers nested; iter_route_contexts gives the effective routes.
+    return sorted(
+        (method, route.path)
+        for route in iter_route_contexts(app.routes)
+        for method in route.methods or ()
+        if method != "HEAD"
+    )
+
+
+def test_every_route_has_a_rule(app):
+    missing = [r for r in _api_routes(app) if r not in RULES and r not in PUBLIC]
+    assert not missing, f"routes without a rule in RULES: {missing}"
+    stale = [r for r in RULES if r not in _api_routes(app)]
+    assert not stale, f"rules for routes that no longer exist: {stale}"
+
+
+def test_without_a_token_only_public_routes_answer(app, anon):
+    for method, path in _api_routes(app):
+        if (method, path) in PUBLIC:
+            continue
+        concrete = path.replace("{", "").replace("}", "")
+        for name in ("district_id", "unit_id", "branch_id", "member_id", "user_id"):
+            concrete = concrete.replace(name, "1")
+        r = anon.request(method, concrete)
+        assert r.status_code == 401, (method, path, r.status_code)
+        assert r.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("where", ["in", "out"])
+def test_each_role_inside_and_outside_its_scope(app, engine, session, where):
+    mine, theirs = _side(session), _side(session)
+    callers = _callers(session, mine)
+    target = mine if where == "in" else theirs
+    wrong: list[str] = []
+    with TestClient(app) as http:
+        for (method, path), rule in RULES.items():
+            if where == "out" and rule.kind == "list":
+                continue  # nothing to point outside
+            for role, user in callers.items():
+                session.refresh(user)  # a password change bumps the token version
+                session.commit()  # and end the read, or SQLite's snapshot goes stale
+                url = path.format(**rule.params(session, target))
+                body = rule.body(session, target) if rule.body else None
+                r = http.request(method, url, json=body, headers=factories.bearer(engine, user))
+                want = _expected(rule, role, where)
+                if r.status_code != want:
+                    wrong.append(f"{role.value:17} {method:5} {url}: {r.status_code} != {want}")
+    assert not wrong, "\n" + "\n".join(wrong)
