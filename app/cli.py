@@ -1,11 +1,13 @@
 """The `campaign` command line."""
 
+import sys
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app.auth.principal import Role
 from app.config import get_settings
 
 cli = typer.Typer(help="Campaign tracker: the organisation department's campaign service.")
@@ -59,6 +61,58 @@ def serve(
     )
 
 
+@cli.command("create-user")
+def create_user(
+    username: Annotated[str, typer.Argument(help="Login name (stored lower-case).")],
+    role: Annotated[Role, typer.Option(help="What the user may do.", case_sensitive=False)],
+    district: Annotated[str | None, typer.Option(help="District code (district_admin).")] = None,
+    unit: Annotated[
+        list[str] | None,
+        typer.Option(help="Unit code (unit_admin); repeat for an inspector's units."),
+    ] = None,
+    branch: Annotated[str | None, typer.Option(help="Branch code (branch_secretary).")] = None,
+    display_name: Annotated[str | None, typer.Option(help="Shown name; default USERNAME.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a user, e.g. the first city admin: campaign create-user admin --role city_admin."""
+    from pydantic import ValidationError
+
+    from app.auth.principal import SYSTEM
+    from app.db import get_engine, new_session
+    from app.errors import AppError
+    from app.users import service
+    from app.users.schemas import UserCreate
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with new_session(get_engine(), write=True) as session:
+            scope = service.scope_from_codes(
+                session, role, district=district, units=unit, branch=branch
+            )
+            data = UserCreate(
+                username=username,
+                display_name=display_name or username,
+                role=role,
+                password=password,
+                **scope,
+            )
+            user = service.create_user(session, SYSTEM, data)
+            session.commit()
+    except ValidationError as exc:
+        for error in exc.errors():
+            console.print(f"[red]{'.'.join(map(str, error['loc']))}: {error['msg']}[/red]")
+        raise typer.Exit(1) from None
+    except AppError as exc:
+        console.print(f"[red]{exc.title}: {exc.detail or ''}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]Created {user.role} {user.username!r} (id {user.id}).[/green]")
+
+
 def _seed(scale: float, seed: int) -> None:
     from app.db import get_engine
     from app.demo import seed_demo
@@ -85,6 +139,21 @@ def _seed(scale: float, seed: int) -> None:
             f"Demo written in {result.seconds:.1f} s: {result.districts:,} districts, "
             f"{result.units:,} units, {result.branches:,} branches, {result.members:,} members."
         )
+    _print_demo_users()
+
+
+def _print_demo_users() -> None:
+    from app.db import get_engine
+    from app.demo.users import ensure_demo_users
+
+    users = ensure_demo_users(get_engine())
+    if not users:
+        return
+    # Plain lines, never a table that a narrow terminal would wrap mid-password.
+    console.print("Demo users (username / password), log in at /docs → Authorize:")
+    for u in users:
+        line = f"  {u.username} / {u.password}   {u.role.value}: {u.scope}"
+        console.print(line, soft_wrap=True, highlight=False)
 
 
 def main() -> None:

@@ -5,10 +5,12 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from typer.testing import CliRunner
 
 from app.auth.models import User
 from app.auth.principal import Role
-from app.db import create_db_engine
+from app.config import get_settings
+from app.db import create_db_engine, get_engine
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import metadata
@@ -97,3 +99,17 @@ def client_as(app, engine: Engine) -> Iterator[Callable[[User], TestClient]]:
     yield make
     for c in clients:
         c.close()
+
+
+@pytest.fixture
+def cli_runner(engine: Engine, migrated_url: str, monkeypatch) -> Iterator[CliRunner]:
+    """Runs the ``campaign`` command against the test database."""
+    monkeypatch.setenv("DATABASE_URL", migrated_url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        yield CliRunner()
+    finally:
+        get_engine().dispose()
+        get_engine.cache_clear()
+        get_settings.cache_clear()

@@ -54,3 +54,19 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def created(
+    session: Session,
+    principal: Principal,
+    entity: str,
+    obj: Any,
+    fields: Iterable[str],
+    *,
+    district_id: int | None,
+) -> AuditEntry | None:
+    """The audit row of a new object: its fields as created."""
+    after = snapshot(obj, fields)
+    return record(
+        session, principal, "create", entity, obj.id, district_id=district_id, after=after
+    )

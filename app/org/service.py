@@ -114,14 +114,8 @@ def _audited_update(
 def create_district(session: Session, principal: Principal, data: DistrictCreate) -> District:
     principal.require(Action.write_district)
     district = _create_coded(DistrictRepository(session, principal), "district", data)
-    audit.record(
-        session,
-        principal,
-        "create",
-        "district",
-        district.id,
-        district_id=district.id,
-        after=audit.snapshot(district, DISTRICT_FIELDS),
+    audit.created(
+        session, principal, "district", district, DISTRICT_FIELDS, district_id=district.id
     )
     return district
 
@@ -145,15 +139,7 @@ def create_unit(session: Session, principal: Principal, data: UnitCreate) -> Uni
     districts = DistrictRepository(session, principal)
     _require_parent(districts, "district_id", "district", data.district_id)
     unit = _create_coded(UnitRepository(session, principal), "unit", data)
-    audit.record(
-        session,
-        principal,
-        "create",
-        "unit",
-        unit.id,
-        district_id=unit.district_id,
-        after=audit.snapshot(unit, UNIT_FIELDS),
-    )
+    audit.created(session, principal, "unit", unit, UNIT_FIELDS, district_id=unit.district_id)
     return unit
 
 
@@ -175,14 +161,13 @@ def create_branch(session: Session, principal: Principal, data: BranchCreate) ->
     principal.require(Action.write_branch)
     _require_parent(UnitRepository(session, principal), "unit_id", "unit", data.unit_id)
     branch = _create_coded(BranchRepository(session, principal), "branch", data)
-    audit.record(
+    audit.created(
         session,
         principal,
-        "create",
         "branch",
-        branch.id,
+        branch,
+        BRANCH_FIELDS,
         district_id=district_of_branch(session, branch.id),
-        after=audit.snapshot(branch, BRANCH_FIELDS),
     )
     return branch
 
@@ -220,14 +205,13 @@ def create_member(session: Session, principal: Principal, data: MemberCreate) ->
     member.set_categories(set(data.categories))
     _check_member(repo, member)
     repo.add(member)
-    audit.record(
+    audit.created(
         session,
         principal,
-        "create",
         "member",
-        member.id,
+        member,
+        MEMBER_FIELDS,
         district_id=district_of_branch(session, member.branch_id),
-        after=audit.snapshot(member, MEMBER_FIELDS),
     )
     return member
 

@@ -3,6 +3,7 @@ admins, branch secretaries and inspectors of their own district."""
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
@@ -11,6 +12,7 @@ from app.auth.passwords import hash_password, verify_password
 from app.auth.principal import Action, Principal, Role
 from app.auth.principals import district_of_user
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownReference
+from app.org.models import Branch, District, Unit
 from app.org.repository import BranchRepository, DistrictRepository, UnitRepository
 from app.users.repository import UserRepository
 from app.users.schemas import PasswordChange, UserCreate, UserRead, UserUpdate
@@ -209,3 +211,36 @@ def change_own_password(session: Session, principal: Principal, data: PasswordCh
         user.id,
         district_id=district_of_user(session, user),
     )
+
+
+def scope_from_codes(
+    session: Session,
+    role: Role,
+    *,
+    district: str | None = None,
+    units: list[str] | None = None,
+    branch: str | None = None,
+) -> dict[str, Any]:
+    """Scope ids from the codes people know (the command line's --district/--unit/--branch).
+    One unit is a unit admin's scope; several (or one) are an inspector's."""
+    lookups = {"district_id": (District, district), "branch_id": (Branch, branch)}
+    scope: dict[str, Any] = {}
+    for field, (model, code) in lookups.items():
+        if code is not None:
+            scope[field] = _id_of_code(session, model, code, field)
+    if units:
+        ids = [_id_of_code(session, Unit, code, "unit_id") for code in units]
+        if role is Role.inspector:
+            scope["unit_ids"] = ids
+        elif len(ids) == 1:
+            scope["unit_id"] = ids[0]
+        else:
+            raise InvalidInput.field("unit_id", f"a {role.value} has one unit")
+    return scope
+
+
+def _id_of_code(session: Session, model: Any, code: str, field: str) -> int:
+    found = session.scalar(sa.select(model.id).where(model.code == code))
+    if found is None:
+        raise InvalidInput.field(field, f"no {model.__tablename__} with code {code!r}")
+    return found
