@@ -95,6 +95,14 @@ def _check_scope(session: Session, principal: Principal, role: Role, scope: dict
                 )
 
 
+def _require_whole_team_inside(session: Session, principal: Principal, unit_ids: list[int]) -> None:
+    """An inspection team spanning districts is seen by each district admin concerned, but
+    only the city manages it."""
+    units = UnitRepository(session, principal)
+    if any(not units.exists(u) for u in unit_ids):
+        raise Forbidden("This inspector also covers units outside your district.")
+
+
 def _snapshot(user: User, unit_ids: list[int]) -> dict[str, Any]:
     return {
         **audit.snapshot(user, USER_FIELDS),
@@ -143,6 +151,7 @@ def update_user(session: Session, principal: Principal, user_id: int, data: User
     _require_grantable(principal, Role(user.role))
     changes = data.changes()
     old_units = repo.unit_ids([user.id])[user.id]
+    _require_whole_team_inside(session, principal, old_units)
     before = _snapshot(user, old_units)
     if user.id == principal.user_id and ({"role", "is_active"} & changes.keys()):
         raise Conflict("You cannot change your own role or deactivate yourself.")

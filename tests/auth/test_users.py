@@ -125,3 +125,12 @@ def test_user_changes_are_audited_without_secrets(client, session):
     assert rows[2].before == {"active": True} and rows[2].after == {"active": False}
     text = str([(a.before, a.after) for a in rows])
     assert "long enough pass" not in text and "argon2" not in text
+
+
+def test_an_inspector_spanning_districts_is_managed_by_the_city_only(session, client_as):
+    mine, other = org.unit(session), org.unit(session)
+    admin = factories.user(session, Role.district_admin, district_id=mine.district_id)
+    team = factories.user(session, Role.inspector, unit_ids=(mine.id, other.id))
+    c = client_as(admin)
+    assert c.get(f"{USERS}/{team.id}").json()["unit_ids"] == sorted([mine.id, other.id])
+    assert_problem(c.patch(f"{USERS}/{team.id}", json={"is_active": False}), 403)
