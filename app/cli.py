@@ -139,14 +139,14 @@ def _seed(scale: float, seed: int) -> None:
             f"Demo written in {result.seconds:.1f} s: {result.districts:,} districts, "
             f"{result.units:,} units, {result.branches:,} branches, {result.members:,} members."
         )
-    _print_demo_users()
+    _print_demo_users(create=not result.already_seeded)
 
 
-def _print_demo_users() -> None:
+def _print_demo_users(*, create: bool) -> None:
     from app.db import get_engine
-    from app.demo.users import ensure_demo_users
+    from app.demo.users import demo_users
 
-    users = ensure_demo_users(get_engine())
+    users = demo_users(get_engine(), create=create)
     if not users:
         return
     # Plain lines, never a table that a narrow terminal would wrap mid-password.

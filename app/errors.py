@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.request_context import request_id_of
@@ -176,6 +176,14 @@ async def _integrity_error(request: Request, exc: IntegrityError) -> JSONRespons
     return problem_response(409, Conflict("The change conflicts with existing data.").body())
 
 
+async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+    # A value the database cannot store (a NUL character in text, a number out of range):
+    # the caller's input, not our fault, and nothing was written.
+    logger.info("data error answered as 422: %s", type(exc.orig).__name__)
+    body = InvalidInput("A value cannot be stored (for example a NUL character in text).").body()
+    return problem_response(422, body)
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error")
     body = AppError("An unexpected error occurred; it has been logged.").body()
@@ -191,6 +199,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unhandled)
 
 
@@ -206,4 +215,22 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
                 PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
             },
         }
+        if status in _HEADERS:
+            out[status]["headers"] = _HEADERS[status]
     return out
+
+
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "`Bearer`: log in at POST /api/v1/auth/token.",
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer"},
+        }
+    },
+}

@@ -125,6 +125,14 @@ def test_every_operation_has_unique_readable_id_summary_and_documented_problems(
                 assert "422" in op["responses"], f"{method} {path} documents no 422"
             if "{" in path:
                 assert "404" in op["responses"], f"{method} {path} documents no 404"
+            if op.get("security"):
+                # A generated client learns to send the token and what a refusal looks like.
+                assert op["security"] == [{"OAuth2PasswordBearer": []}], f"{method} {path}"
+                assert "WWW-Authenticate" in op["responses"]["401"]["headers"]
+            elif not path.startswith(("/healthz", "/readyz", "/api/v1/auth/token")):
+                raise AssertionError(f"{method} {path} needs no token")
+    token = openapi["paths"]["/api/v1/auth/token"]["post"]["responses"]
+    assert "Retry-After" in token["429"]["headers"]
 
 
 def test_docs_page_is_served(client):

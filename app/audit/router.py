@@ -5,13 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from app.audit import repository
+from app.audit import service
+from app.audit.repository import AuditFilter
 from app.audit.schemas import AuditEntryRead
 from app.auth.dependencies import PrincipalDep
-from app.auth.principal import Action
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.pagination import Page, PageQuery, paginate
+from app.pagination import Page, PageQuery
 from app.schemas import MAX_ID
 
 router = APIRouter(tags=["audit"], responses=problem_responses(401, 403, 422))
@@ -31,6 +31,5 @@ def list_audit_entries(
     since: Annotated[AwareDatetime | None, Query(description="From this instant on.")] = None,
     until: Annotated[AwareDatetime | None, Query(description="Before this instant.")] = None,
 ) -> Page[AuditEntryRead]:
-    principal.require(Action.read_audit)
-    f = repository.AuditFilter(entity, entity_id, user_id, action, since, until)
-    return paginate(session, repository.search(principal, f), page, AuditEntryRead.model_validate)
+    f = AuditFilter(entity, entity_id, user_id, action, since, until)
+    return service.list_entries(session, principal, f, page)

@@ -7,7 +7,10 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
-from app.auth.principal import Principal
+from app.audit.repository import AuditFilter, search
+from app.audit.schemas import AuditEntryRead
+from app.auth.principal import Action, Principal
+from app.pagination import Page, PageParams, paginate
 from app.privacy import mask_fields
 from app.request_context import current_request_id
 
@@ -28,12 +31,15 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     username: str | None = None,
+    also_district_id: int | None = None,
 ) -> AuditEntry | None:
     """Adds an audit row for a change, keeping only the fields that changed.
 
     An update that changes nothing writes no row: a write repeated by a retrying phone
     leaves the log as it was. Personal data is masked, whoever reads the log later.
     ``principal`` is None for an anonymous actor (a failed login), named by ``username``.
+    A move between districts (``also_district_id``: where the object was) is written once
+    for each district, so that both district admins read it.
     """
     if before is not None and after is not None:
         changed = [k for k in after if before.get(k) != after[k]]
@@ -53,6 +59,10 @@ def record(
         after=None if after is None else mask_fields(to_jsonable_python(after)),
     )
     session.add(entry)
+    if also_district_id is not None and also_district_id != district_id:
+        session.add(
+            AuditEntry(**entry.model_dump(exclude={"id"}) | {"district_id": also_district_id})
+        )
     return entry
 
 
@@ -70,3 +80,10 @@ def created(
     return record(
         session, principal, "create", entity, obj.id, district_id=district_id, after=after
     )
+
+
+def list_entries(
+    session: Session, principal: Principal, f: AuditFilter, page: PageParams
+) -> Page[AuditEntryRead]:
+    principal.require(Action.read_audit)
+    return paginate(session, search(principal, f), page, AuditEntryRead.model_validate)

@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
 from app.auth.dependencies import PrincipalDep, app_signing_key
 from app.auth.principal import Principal, Role
 from app.auth.schemas import MeRead, ScopeRead, Token
+from app.auth.tokens import issue_token
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.users import service as users
@@ -31,10 +32,9 @@ _LEVEL = {
     summary="Log in with username and password",
     responses=problem_responses(401, 422, 429),
 )
-def log_in(
-    request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-) -> Token:
-    issued = service.log_in(session, form.username, form.password, app_signing_key(request))
+def log_in(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    engine = request.app.state.engine
+    issued = service.log_in(engine, form.username, form.password, app_signing_key(request))
     return Token(access_token=issued.access_token, expires_in=issued.expires_in)
 
 
@@ -58,9 +58,12 @@ def read_me(session: SessionDep, principal: PrincipalDep) -> MeRead:
 
 @router.post(
     "/password",
-    summary="Change my password (my other tokens stop working)",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(401, 422),
+    summary="Change my password: answers a new token; all earlier ones stop working",
+    responses=problem_responses(401, 422, 429),
 )
-def change_my_password(session: SessionDep, principal: PrincipalDep, body: PasswordChange) -> None:
-    users.change_own_password(session, principal, body)
+def change_my_password(
+    request: Request, session: SessionDep, principal: PrincipalDep, body: PasswordChange
+) -> Token:
+    user = users.change_own_password(session, principal, body)
+    token, expires_in = issue_token(user.id, user.token_version, app_signing_key(request))
+    return Token(access_token=token, expires_in=expires_in)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.auth.principal import SYSTEM, Role
@@ -26,34 +27,39 @@ def _password(role: Role) -> str:
     return f"demo-{role.value.replace('_', '-')}"
 
 
-def ensure_demo_users(engine: Engine) -> list[DemoUser]:
-    """Creates the demo users that do not exist yet (none on an empty registry)."""
-    with new_session(engine, write=True) as session:
-        district = session.scalar(sa.select(District).order_by(District.id).limit(1))
-        if district is None:
-            return []
-        units = session.scalars(
-            sa.select(Unit).where(Unit.district_id == district.id).order_by(Unit.id).limit(3)
-        ).all()
-        branch = session.scalar(
-            sa.select(Branch).where(Branch.unit_id == units[0].id).order_by(Branch.id).limit(1)
-        )
-        plan = [
-            (Role.city_admin, {}, "the whole city"),
-            (Role.district_admin, {"district_id": district.id}, f"district {district.name}"),
-            (Role.unit_admin, {"unit_id": units[0].id}, f"unit {units[0].name}"),
-            (Role.branch_secretary, {"branch_id": branch.id}, f"branch {branch.name}"),
-            (
-                Role.inspector,
-                {"unit_ids": [u.id for u in units]},
-                f"{len(units)} units of {district.name}",
-            ),
-        ]
+def _plan(session: Session) -> list[tuple[Role, dict, str]]:
+    """Each role's scope among the demo's objects: the first district, its first units."""
+    district = session.scalar(sa.select(District).order_by(District.id).limit(1))
+    plan: list[tuple[Role, dict, str]] = [(Role.city_admin, {}, "the whole city")]
+    if district is None:
+        return plan
+    plan.append((Role.district_admin, {"district_id": district.id}, f"district {district.name}"))
+    units = session.scalars(
+        sa.select(Unit).where(Unit.district_id == district.id).order_by(Unit.id).limit(3)
+    ).all()
+    if not units:
+        return plan
+    plan.append((Role.unit_admin, {"unit_id": units[0].id}, f"unit {units[0].name}"))
+    branch = session.scalar(
+        sa.select(Branch).where(Branch.unit_id == units[0].id).order_by(Branch.id).limit(1)
+    )
+    if branch is not None:
+        plan.append((Role.branch_secretary, {"branch_id": branch.id}, f"branch {branch.name}"))
+    words = f"{len(units)} units of {district.name}"
+    plan.append((Role.inspector, {"unit_ids": [u.id for u in units]}, words))
+    return plan
+
+
+def demo_users(engine: Engine, *, create: bool) -> list[DemoUser]:
+    """The demo users; with ``create``, made where missing. Only the run that wrote the demo
+    organisation creates them: users with known passwords never go into a database that
+    held data of its own."""
+    with new_session(engine, write=create) as session:
         users = []
-        for role, scope, words in plan:
+        for role, scope, words in _plan(session):
             username = f"demo_{role.value}"
             exists = session.scalar(sa.select(User.id).where(User.username == username))
-            if exists is None:
+            if exists is None and create:
                 data = UserCreate(
                     username=username,
                     display_name=f"演示{role.label}",
@@ -62,6 +68,8 @@ def ensure_demo_users(engine: Engine) -> list[DemoUser]:
                     **scope,
                 )
                 service.create_user(session, SYSTEM, data)
+            elif exists is None:
+                continue
             users.append(DemoUser(username, _password(role), role, words))
         session.commit()
         return users

@@ -74,6 +74,11 @@ class UnitRepository(CodedRepository[Unit]):
 class BranchRepository(CodedRepository[Branch]):
     model = Branch
 
+    def visible(self, ids: set[int]) -> set[int]:
+        """Those of ``ids`` the caller may see."""
+        stmt = self.base().with_only_columns(Branch.id).where(Branch.id.in_(ids))
+        return set(self.session.scalars(stmt))
+
     def search_in(
         self, q: str | None, *, unit_id: int | None, district_id: int | None
     ) -> sa.Select[tuple[Branch]]:
@@ -118,26 +123,25 @@ class MemberRepository(Repository[Member]):
             stmt = stmt.where(Member.name.icontains(f.q, autoescape=True))
         return stmt.order_by(Member.id)
 
-    def id_number_taken(self, id_number: str, *, other_than: int | None = None) -> bool:
+    def holder_of_id_number(self, id_number: str, *, other_than: int | None = None) -> int | None:
+        """The member registered with this ID number, anywhere in the city: a person is a
+        member once, so uniqueness looks past the caller's scope."""
         stmt = sa.select(Member.id).where(Member.id_number == id_number)
         if other_than is not None:
             stmt = stmt.where(Member.id != other_than)
-        return self.session.scalar(stmt.limit(1)) is not None
+        return self.session.scalar(stmt.limit(1))
 
     def transfers(self, member_id: int) -> sa.Select[tuple[MemberTransfer]]:
+        visible = self.base().with_only_columns(Member.id).where(Member.id == member_id)
         return (
             sa.select(MemberTransfer)
-            .where(MemberTransfer.member_id == member_id)
+            .where(MemberTransfer.member_id.in_(visible))
             .order_by(MemberTransfer.transferred_at, MemberTransfer.id)
         )
 
 
-def district_of_unit(session: Session, unit_id: int) -> int | None:
-    """Where an object lies, for audit rows (unscoped: the caller already reached it)."""
-    return session.scalar(sa.select(Unit.district_id).where(Unit.id == unit_id))
-
-
 def district_of_branch(session: Session, branch_id: int) -> int | None:
+    """Where a branch lies, for audit rows (unscoped: the caller already reached it)."""
     return session.scalar(
         sa.select(Unit.district_id)
         .join(Branch, Branch.unit_id == Unit.id)

@@ -230,9 +230,8 @@ def update_member(
 def transfer_member(
     session: SessionDep, principal: PrincipalDep, member_id: PathId, body: MemberTransferCreate
 ) -> MemberTransferRead:
-    return MemberTransferRead.model_validate(
-        service.transfer_member(session, principal, member_id, body)
-    )
+    move = service.transfer_member(session, principal, member_id, body)
+    return service.transfer_reads(session, principal, [move])[0]
 
 
 @router.get(
@@ -244,6 +243,4 @@ def transfer_member(
 def list_member_transfers(
     session: SessionDep, principal: PrincipalDep, member_id: PathId, page: PageQuery
 ) -> Page[MemberTransferRead]:
-    repo = MemberRepository(session, principal)
-    service.get_or_404(repo, member_id, "member")
-    return paginate(session, repo.transfers(member_id), page, MemberTransferRead.model_validate)
+    return service.list_transfers(session, principal, member_id, page)

@@ -200,7 +200,7 @@ class MemberTransferCreate(InputSchema):
 class MemberTransferRead(ReadSchema):
     id: int
     member_id: int
-    from_branch_id: int
-    to_branch_id: int
+    from_branch_id: int | None = Field(description="Null when the branch is outside your scope.")
+    to_branch_id: int | None = Field(description="Null when the branch is outside your scope.")
     reason: str
     transferred_at: datetime

@@ -29,10 +29,12 @@ from app.org.schemas import (
     DistrictUpdate,
     MemberCreate,
     MemberTransferCreate,
+    MemberTransferRead,
     MemberUpdate,
     UnitCreate,
     UnitUpdate,
 )
+from app.pagination import Page, PageParams, paginate_batch
 
 DISTRICT_FIELDS = ("code", "name")
 UNIT_FIELDS = ("code", "name", "district_id", "kind")
@@ -93,7 +95,7 @@ def _update_coded(repo: CodedRepository[Any], entity: str, obj: Any, changes: di
 def _audited_update(
     repo: CodedRepository[Any], entity: str, obj: Any, changes: dict, fields, district_id
 ) -> Any:
-    before = audit.snapshot(obj, fields)
+    before, district_before = audit.snapshot(obj, fields), district_id(obj)
     _update_coded(repo, entity, obj, changes)
     audit.record(
         repo.session,
@@ -104,6 +106,7 @@ def _audited_update(
         district_id=district_id(obj),
         before=before,
         after=audit.snapshot(obj, fields),
+        also_district_id=district_before,
     )
     return obj
 
@@ -193,8 +196,19 @@ def update_branch(
 def _check_member(repo: MemberRepository, member: Member) -> None:
     if member.birth_date and member.joined_on and member.joined_on <= member.birth_date:
         raise InvalidInput.field("joined_on", "must be after birth_date")
-    if member.id_number and repo.id_number_taken(member.id_number, other_than=member.id):
-        raise DuplicateIdNumber("A member with this ID number is already registered.")
+    if not member.id_number:
+        return
+    holder = repo.holder_of_id_number(member.id_number, other_than=member.id)
+    if holder is None:
+        return
+    if repo.get(holder) is not None:
+        raise DuplicateIdNumber(f"Member {holder} already has this ID number.")
+    # Outside the caller's scope: the refusal is unavoidable (a person is a member once),
+    # but it names no one; moving a member between districts goes through a transfer.
+    raise DuplicateIdNumber(
+        "This ID number is registered elsewhere; ask the organisation department to "
+        "transfer the member instead of registering them again."
+    )
 
 
 def create_member(session: Session, principal: Principal, data: MemberCreate) -> Member:
@@ -274,5 +288,33 @@ def transfer_member(
         district_id=district_of_branch(session, data.branch_id),
         before={"branch_id": move.from_branch_id},
         after={"branch_id": move.to_branch_id, "reason": move.reason},
+        also_district_id=district_of_branch(session, move.from_branch_id),
     )
     return move
+
+
+def transfer_reads(
+    session: Session, principal: Principal, moves: list[MemberTransfer]
+) -> list[MemberTransferRead]:
+    """Moves as the caller may see them: a branch outside their scope shows as null, so
+    that the history does not leak other districts' ids."""
+    ids = {m.from_branch_id for m in moves} | {m.to_branch_id for m in moves}
+    visible = BranchRepository(session, principal).visible(ids)
+    return [
+        MemberTransferRead.model_validate(m).model_copy(
+            update={
+                "from_branch_id": m.from_branch_id if m.from_branch_id in visible else None,
+                "to_branch_id": m.to_branch_id if m.to_branch_id in visible else None,
+            }
+        )
+        for m in moves
+    ]
+
+
+def list_transfers(
+    session: Session, principal: Principal, member_id: int, page: PageParams
+) -> Page[MemberTransferRead]:
+    repo = MemberRepository(session, principal)
+    get_or_404(repo, member_id, "member")
+    moves = repo.transfers(member_id)
+    return paginate_batch(session, moves, page, lambda ms: transfer_reads(session, principal, ms))

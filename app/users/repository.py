@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import InspectorUnit, User
 from app.auth.principal import Principal, Role
 from app.org.models import Branch, Unit
+from app.org.scope import unit_condition
 
 
 def _in_district(district_id: int) -> sa.ColumnElement[bool]:
@@ -60,15 +61,19 @@ class UserRepository:
         stmt = sa.select(User.id).where(User.username == username)
         return self.session.scalar(stmt.limit(1)) is not None
 
-    def by_username(self, username: str) -> User | None:
-        return self.session.scalar(sa.select(User).where(User.username == username))
-
-    def unit_ids(self, user_ids: list[int]) -> dict[int, list[int]]:
-        rows = self.session.execute(
+    def unit_ids(self, user_ids: list[int], *, visible_only: bool = True) -> dict[int, list[int]]:
+        """Inspectors' units; by default only those the caller may see, so that a team
+        spanning districts shows each district admin their own units alone."""
+        stmt = (
             sa.select(InspectorUnit.user_id, InspectorUnit.unit_id)
             .where(InspectorUnit.user_id.in_(user_ids))
             .order_by(InspectorUnit.user_id, InspectorUnit.unit_id)
         )
+        if visible_only:
+            stmt = stmt.join(Unit, Unit.id == InspectorUnit.unit_id).where(
+                unit_condition(self.principal)
+            )
+        rows = self.session.execute(stmt)
         out: dict[int, list[int]] = {i: [] for i in user_ids}
         for user_id, unit_id in rows:
             out[user_id].append(unit_id)

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.auth.dependencies import PrincipalDep
-from app.auth.principal import Action, Role
+from app.auth.principal import Role
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.pagination import Page, PageQuery, paginate_batch
+from app.pagination import Page, PageQuery
 from app.schemas import PathId
 from app.users import service
 from app.users.repository import UserRepository
@@ -26,10 +26,7 @@ def list_users(
     active: bool | None = None,
     q: Annotated[str | None, Query(max_length=50, description="Part of username or name.")] = None,
 ) -> Page[UserRead]:
-    principal.require(Action.manage_users)
-    repo = UserRepository(session, principal)
-    stmt = repo.search(q, role, active)
-    return paginate_batch(session, stmt, page, lambda found: service.read_many(repo, found))
+    return service.list_users(session, principal, page, q=q, role=role, active=active)
 
 
 @router.post(

@@ -74,5 +74,7 @@ class UserRead(ReadSchema):
 
 
 class PasswordChange(InputSchema):
-    current_password: Annotated[str, StringConstraints(max_length=MAX_PASSWORD_LENGTH)]
+    current_password: Annotated[
+        str, StringConstraints(max_length=MAX_PASSWORD_LENGTH, strip_whitespace=False)
+    ]
     new_password: Password

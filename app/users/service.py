@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.auth import attempts
 from app.auth.models import User
 from app.auth.passwords import hash_password, verify_password
 from app.auth.principal import Action, Principal, Role
@@ -14,6 +15,7 @@ from app.auth.principals import district_of_user
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownReference
 from app.org.models import Branch, District, Unit
 from app.org.repository import BranchRepository, DistrictRepository, UnitRepository
+from app.pagination import Page, PageParams, paginate_batch
 from app.users.repository import UserRepository
 from app.users.schemas import PasswordChange, UserCreate, UserRead, UserUpdate
 
@@ -45,6 +47,21 @@ def user_read(repo: UserRepository, user: User) -> UserRead:
 def read_many(repo: UserRepository, users: list[User]) -> list[UserRead]:
     unit_ids = repo.unit_ids([u.id for u in users])
     return [UserRead.model_validate({**u.model_dump(), "unit_ids": unit_ids[u.id]}) for u in users]
+
+
+def list_users(
+    session: Session,
+    principal: Principal,
+    page: PageParams,
+    *,
+    q: str | None,
+    role: Role | None,
+    active: bool | None,
+) -> Page[UserRead]:
+    principal.require(Action.manage_users)
+    repo = UserRepository(session, principal)
+    stmt = repo.search(q, role, active)
+    return paginate_batch(session, stmt, page, lambda found: read_many(repo, found))
 
 
 def get_or_404(repo: UserRepository, user_id: int) -> User:
@@ -150,7 +167,7 @@ def update_user(session: Session, principal: Principal, user_id: int, data: User
     principal.require(Action.manage_users)
     _require_grantable(principal, Role(user.role))
     changes = data.changes()
-    old_units = repo.unit_ids([user.id])[user.id]
+    old_units = repo.unit_ids([user.id], visible_only=False)[user.id]
     _require_whole_team_inside(session, principal, old_units)
     before = _snapshot(user, old_units)
     if user.id == principal.user_id and ({"role", "is_active"} & changes.keys()):
@@ -205,10 +222,23 @@ def update_user(session: Session, principal: Principal, user_id: int, data: User
     return user
 
 
-def change_own_password(session: Session, principal: Principal, data: PasswordChange) -> None:
+def change_own_password(session: Session, principal: Principal, data: PasswordChange) -> User:
+    """Counted like logins: a stolen token must not become unlimited guesses at the password."""
+    attempts.reserve(session, principal.username)
     user = session.get(User, principal.user_id)
     if user is None or not verify_password(data.current_password, user.password_hash):
+        audit.record(
+            session,
+            principal,
+            "password_change_failed",
+            "user",
+            principal.user_id,
+            district_id=user and district_of_user(session, user),
+        )
+        # The request fails and its session rolls back, yet the failure must still count.
+        session.commit()
         raise InvalidInput.field("current_password", "is not your current password")
+    attempts.succeeded(session, principal.username)
     user.password_hash = hash_password(data.new_password)
     user.token_version += 1
     session.flush()
@@ -220,6 +250,7 @@ def change_own_password(session: Session, principal: Principal, data: PasswordCh
         user.id,
         district_id=district_of_user(session, user),
     )
+    return user
 
 
 def scope_from_codes(

@@ -89,3 +89,11 @@ def test_the_demo_has_one_user_per_role_who_can_log_in(cli_runner, anon, session
     units = anon.get("/api/v1/units?limit=500", headers=tokens["district_admin"]).json()
     assert {x["district_id"] for x in units["items"]} == {district.district_id}
     assert units["total"] < anon.get("/api/v1/units", headers=tokens["city_admin"]).json()["total"]
+
+
+def test_the_demo_plants_no_users_in_a_database_with_data_of_its_own(cli_runner, session):
+    org.district(session)
+    r = cli_runner.invoke(cli, ["demo", "--scale", "0.01"])
+    assert r.exit_code == 0, r.output
+    assert "wrote nothing" in r.output and "demo_city_admin" not in r.output
+    assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0

@@ -1,10 +1,12 @@
 """Logging in, tokens, the brute-force brake and the signing key."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import jwt
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from app.audit.models import AuditEntry
 from app.auth.models import AppSecret, LoginFailure
@@ -145,9 +147,44 @@ def test_changing_my_password(client_as, anon, session):
     problem = assert_problem(c.post("/api/v1/auth/password", json=body), 422)
     assert problem["errors"][0]["loc"] == ["body", "current_password"]
     body["current_password"] = factories.PASSWORD
-    assert c.post("/api/v1/auth/password", json=body).status_code == 204
-    assert_problem(c.get("/api/v1/auth/me"), 401)  # this token is void too
+    r = c.post("/api/v1/auth/password", json=body)
+    assert r.status_code == 200, r.text
+    assert_problem(c.get("/api/v1/auth/me"), 401)  # the old token is void
+    fresh = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert anon.get("/api/v1/auth/me", headers=fresh).status_code == 200  # the new one works
     assert log_in(anon, u.username, "another long one").status_code == 200
+
+
+def test_guessing_the_current_password_is_braked_like_logins(client_as, session):
+    u = factories.user(session, Role.branch_secretary, branch_id=org.branch(session).id)
+    c = client_as(u)
+    body = {"current_password": "a wrong guess", "new_password": "another long one"}
+    for _ in range(5):
+        assert_problem(c.post("/api/v1/auth/password", json=body), 422)
+    body["current_password"] = factories.PASSWORD
+    assert_problem(c.post("/api/v1/auth/password", json=body), 429)
+    audited = session.scalars(sa.select(AuditEntry.action).where(AuditEntry.entity == "user"))
+    assert list(audited) == ["password_change_failed"] * 5
+
+
+def test_parallel_guesses_cannot_outrun_the_brake(app, session):
+    """Attempts are reserved before the slow hash: 12 guesses at once, 5 are checked."""
+    u = factories.user(session, Role.city_admin)
+
+    def guess(_):
+        with TestClient(app) as c:
+            return log_in(c, u.username, "wrong password!").status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = sorted(pool.map(guess, range(12)))
+    assert statuses == [401] * 5 + [429] * 7
+
+
+def test_text_the_database_cannot_store_is_422_not_500(anon, client):
+    r = log_in(anon, "bad\x00name", "whatever123")
+    assert r.status_code in (401, 422), r.text  # SQLite stores NUL, PostgreSQL refuses it
+    r = client.get("/api/v1/members", params={"q": "a\x00b"})
+    assert r.status_code in (200, 422), r.text
 
 
 def test_without_secret_key_one_key_is_made_and_shared(engine, session):

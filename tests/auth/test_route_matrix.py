@@ -70,7 +70,6 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/auth/password"): Rule(
         "list",
         ALL,
-        ok=204,
         body=lambda s, side: {
             "current_password": factories.PASSWORD,
             "new_password": "a new password of mine",

@@ -132,3 +132,23 @@ def test_personal_data_is_masked_for_everyone_but_city_admins(world, session, cl
             m for m in c.get("/api/v1/members").json()["items"] if m["id"] == mine.member.id
         )
         assert listed["id_number"] == seen["id_number"] and listed["phone"] == seen["phone"]
+
+
+def test_a_move_from_another_district_hides_that_branch_and_is_audited_in_both(
+    world, session, client, client_as
+):
+    mine, other = world
+    r = client.post(
+        f"/api/v1/members/{other.member.id}/transfer",
+        json={"branch_id": mine.branch.id, "reason": "跨区调动"},
+    )
+    assert r.status_code == 201, r.text
+    admin_a = client_as(_user(session, Role.district_admin, mine))
+    admin_b = client_as(_user(session, Role.district_admin, other))
+    moves = admin_a.get(f"/api/v1/members/{other.member.id}/transfers").json()["items"]
+    assert [(m["from_branch_id"], m["to_branch_id"]) for m in moves] == [(None, mine.branch.id)]
+    city_view = client.get(f"/api/v1/members/{other.member.id}/transfers").json()["items"]
+    assert city_view[0]["from_branch_id"] == other.branch.id
+    for admin in (admin_a, admin_b):
+        entries = admin.get("/api/v1/audit?action=transfer").json()["items"]
+        assert [e["entity_id"] for e in entries] == [str(other.member.id)]
