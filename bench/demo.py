@@ -15,7 +15,6 @@ import resource
 import sqlite3
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from time import perf_counter
 from typing import Any
 
 import psycopg
-import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,6 +33,7 @@ from app.db import create_db_engine
 from app.demo import CHUNK_SIZE, DEFAULT_SEED, Sizes, seed_demo
 from app.demo.generator import build_plan
 from app.migrate import upgrade
+from tests.databases import throwaway_postgres
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TABLES = ("district", "unit", "branch", "member")
@@ -64,21 +63,9 @@ def fresh_database(kind: str, pg_server: str) -> Iterator[str]:
             upgrade(url)
             yield url
         return
-    server = make_url(pg_server)
-    name = f"campaign_bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            url = server.set(database=name).render_as_string(hide_password=False)
-            upgrade(url)
-            yield url
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
+    with throwaway_postgres(pg_server, prefix="campaign_bench") as url:
+        upgrade(url)
+        yield url
 
 
 def time_seed(url: str, scale: float, seed: int) -> tuple[float, float]:

@@ -27,8 +27,15 @@ def fresh_database() -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="campaign-test-") as folder:
             yield f"sqlite:///{Path(folder) / 'test.db'}"
         return
-    server = make_url(url)
-    name = f"campaign_test_{uuid.uuid4().hex[:12]}"
+    with throwaway_postgres(url) as pg_url:
+        yield pg_url
+
+
+@contextmanager
+def throwaway_postgres(server_url: str, prefix: str = "campaign_test") -> Iterator[str]:
+    """A new, empty database on the server ``server_url`` names; dropped afterwards."""
+    server = make_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
