@@ -1,7 +1,7 @@
 """One error hierarchy, answered as RFC 9457 problem+json by one set of handlers."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -53,11 +53,14 @@ class AppError(Exception):
         *,
         errors: Sequence[dict[str, Any]] = (),
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ):
         super().__init__(detail or self.title)
         self.detail = detail
         self.errors = list(errors)
         self.headers = headers
+        # RFC 9457 extension members: what the client needs to act on the problem.
+        self.extensions = extensions or {}
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -68,7 +71,7 @@ class AppError(Exception):
         }
         if self.errors:
             body["errors"] = self.errors
-        return body
+        return {**body, **self.extensions}
 
 
 class BadRequest(AppError):
@@ -203,11 +206,16 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unhandled)
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problems an operation can answer, so generated clients know them."""
+def problem_responses(
+    *statuses: int, models: Mapping[int, type[Problem]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problems an operation can answer, so generated clients know them.
+
+    ``models`` names a richer problem for a status (an import's row-by-row errors).
+    """
     out: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
-        model = ValidationProblem if status == 422 else Problem
+        model = (models or {}).get(status) or (ValidationProblem if status == 422 else Problem)
         out[status] = {
             "model": model,
             "description": _http_title(status),

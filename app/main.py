@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from app.audit.router import router as audit_router
 from app.auth.dependencies import get_principal
 from app.auth.router import router as auth_router
+from app.campaign.router import router as campaign_router
 from app.db import get_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.logs import configure_logging
@@ -80,7 +81,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(auth_router, prefix=API_PREFIX)
     # Every other API route needs a valid token, even one whose function forgets to ask
     # for the caller: the dependency is on the router, and resolved once per request.
-    for router in (labels_router, org_router, users_router, audit_router):
+    for router in (labels_router, org_router, users_router, audit_router, campaign_router):
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(get_principal)])
     return app
 

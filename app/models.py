@@ -4,20 +4,36 @@ from sqlmodel import SQLModel
 
 from app.audit.models import AuditEntry
 from app.auth.models import AppSecret, InspectorUnit, LoginFailure, User
+from app.campaign.models import (
+    Batch,
+    BatchPhase,
+    Campaign,
+    MemberExemption,
+    PhaseMove,
+    UnitProgress,
+)
 from app.org.models import Branch, District, Member, MemberTransfer, Unit
+from app.study.models import MemberStudyTotal
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "AppSecret",
     "AuditEntry",
+    "Batch",
+    "BatchPhase",
     "Branch",
+    "Campaign",
     "District",
     "InspectorUnit",
     "LoginFailure",
     "Member",
+    "MemberExemption",
+    "MemberStudyTotal",
     "MemberTransfer",
+    "PhaseMove",
     "Unit",
+    "UnitProgress",
     "User",
     "metadata",
 ]

@@ -24,6 +24,11 @@ class Action(StrEnum):
     write_member = "write_member"
     manage_users = "manage_users"
     read_audit = "read_audit"
+    write_campaign = "write_campaign"  # campaigns, batches, windows, requirements
+    enrol_units = "enrol_units"
+    advance_unit = "advance_unit"
+    override_gate = "override_gate"  # advance a unit whose look-back failed, with a reason
+    exempt_member = "exempt_member"
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
@@ -35,9 +40,15 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.write_member,
             Action.manage_users,
             Action.read_audit,
+            Action.enrol_units,
+            Action.advance_unit,
+            Action.override_gate,
+            Action.exempt_member,
         }
     ),
-    Role.unit_admin: frozenset({Action.write_branch, Action.write_member}),
+    Role.unit_admin: frozenset(
+        {Action.write_branch, Action.write_member, Action.advance_unit, Action.exempt_member}
+    ),
     Role.branch_secretary: frozenset({Action.write_member}),
     Role.inspector: frozenset(),
 }

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from app.clock import utcnow
 from app.db import writer
+from app.demo.campaign import seed_campaign
 from app.demo.generator import Row, build_plan
 from app.demo.shares import DISTRICTS, Sizes
 from app.demo.writer import claim_empty_database, insert_rows, reset_sequences
@@ -85,6 +86,9 @@ def seed_demo(
             done += len(rows)
             report("members", done, sizes.members)
         generate_seconds += chunks.seconds
+        report("campaign", 0, 1)
+        seed_campaign(conn, [row["id"] for row in plan.units], plan.now)
+        report("campaign", 1, 1)
 
     return DemoResult(
         already_seeded=False,

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from app.auth.principal import Role
+from app.campaign.enums import ExemptionReason, Phase, Remedy, UnitState
 from app.errors import problem_response, problem_responses
 from app.labels import LabelledEnum
 from app.migrate import database_at_head
@@ -16,6 +17,10 @@ LABELLED_ENUMS: dict[str, type[LabelledEnum]] = {
     "member_status": MemberStatus,
     "member_category": MemberCategory,
     "role": Role,
+    "phase": Phase,
+    "unit_state": UnitState,
+    "remedy": Remedy,
+    "exemption_reason": ExemptionReason,
 }
 
 router = APIRouter()

@@ -102,8 +102,8 @@ def test_scale_1_is_the_first_batch_with_valid_data_and_the_chosen_shares(engine
     )
     assert counts(engine) == (12, 1457, 2362, 35585)
     assert orphans(engine) == (0, 0)
-    assert list(steps) == ["districts", "units", "branches", "members"]
-    for step, total in zip(steps, (12, 1457, 2362, 35585), strict=True):
+    assert list(steps) == ["districts", "units", "branches", "members", "campaign"]
+    for step, total in zip(steps, (12, 1457, 2362, 35585, 1), strict=True):
         assert steps[step][0] == (0, total) and steps[step][-1] == (total, total)
     assert len(steps["members"]) > 5  # called per chunk, not only at the ends
 
@@ -283,3 +283,19 @@ def test_the_cli_seeds_once(engine, migrated_url, monkeypatch):
         get_engine().dispose()
         get_engine.cache_clear()
         get_settings.cache_clear()
+
+
+def test_the_demo_enrols_every_unit_in_batch_1_studying_now(engine):
+    from app.campaign.models import BatchPhase, PhaseMove, UnitProgress
+    from app.clock import today
+
+    seed_demo(engine, scale=0.05, seed=7)
+    with Session(engine) as s:
+        units = s.scalar(sa.select(sa.func.count()).select_from(Unit))
+        states = s.execute(
+            sa.select(UnitProgress.state, sa.func.count()).group_by(UnitProgress.state)
+        ).all()
+        assert states == [("study", units)]
+        study = s.scalar(sa.select(BatchPhase).where(BatchPhase.phase == "study"))
+        assert study.starts_on <= today() <= study.ends_on and study.min_hours == 40
+        assert s.scalar(sa.select(sa.func.count()).select_from(PhaseMove)) == units

@@ -1,0 +1,1 @@
+"""The campaign, its batches and phases, and each unit's way through them."""

@@ -1,0 +1,1 @@
+"""Study sessions, attendance and the per-member running totals reports read."""
