@@ -1,14 +1,29 @@
 """The `campaign` command line."""
 
 import sys
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
 
 from app.auth.principal import Role
 from app.config import get_settings
+from app.imports.schemas import ImportMode
+
+if TYPE_CHECKING:
+    from app.errors import AppError
 
 cli = typer.Typer(help="Campaign tracker: the organisation department's campaign service.")
 console = Console()
@@ -113,6 +128,114 @@ def create_user(
     console.print(f"[green]Created {user.role} {user.username!r} (id {user.id}).[/green]")
 
 
+@cli.command("verify-totals")
+def verify_totals(
+    fix: Annotated[bool, typer.Option("--fix", help="Rewrite the totals that differ.")] = False,
+) -> None:
+    """Recompute members' study totals from the attendance rows and report any difference."""
+    from app.db import get_engine, new_session
+    from app.study import totals
+
+    working = console.status("Recomputing totals from attendance…")
+    with working, new_session(get_engine(), write=fix) as session:
+        found = totals.differences(session)
+        if fix and found:
+            totals.repair(session, found)
+            session.commit()
+    if not found:
+        console.print("[green]Every total agrees with the attendance rows.[/green]")
+        return
+    for d in found[:50]:
+        member_id, batch_id, phase = d.key
+        console.print(
+            f"member {member_id}, batch {batch_id}, {phase}: stored {d.stored}, "
+            f"attendance says {d.expected}",
+            highlight=False,
+        )
+    more = " (first 50 shown)" if len(found) > 50 else ""
+    if fix:
+        console.print(f"[yellow]Repaired {len(found):,} totals{more}.[/yellow]")
+        return
+    console.print(f"[red]{len(found):,} totals differ{more}; run with --fix to repair.[/red]")
+    raise typer.Exit(1)
+
+
+@cli.command("import-members")
+def import_members(
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, readable=True, help="An XLSX or CSV file."),
+    ],
+    mode: Annotated[
+        ImportMode,
+        typer.Option(case_sensitive=False, help="create: new members; upsert: by ID number."),
+    ] = ImportMode.create,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and count; write nothing.")
+    ] = False,
+) -> None:
+    """Import members from a spreadsheet, as POST /api/v1/imports/members does: every row is
+    checked, then all are written or none."""
+    from app.auth.principal import SYSTEM
+    from app.db import get_engine, new_session
+    from app.errors import AppError
+    from app.imports import service
+
+    try:
+        with (
+            file.open("rb") as content,
+            _progress() as report,
+            new_session(get_engine(), write=True) as session,
+        ):
+            member_file = service.MemberFile(name=file.name, content=content)
+            result = service.import_members(
+                session, SYSTEM, member_file, mode=mode, dry_run=dry_run, progress=report
+            )
+            session.commit()
+    except service.ImportRejected as exc:
+        _print_row_errors(exc)
+        raise typer.Exit(1) from None
+    except AppError as exc:
+        console.print(f"[red]{exc.title}: {exc.detail or ''}[/red]")
+        raise typer.Exit(1) from None
+    verb = "Would create" if dry_run else "Created"
+    console.print(
+        f"[green]{verb} {result.created:,}, "
+        f"{'would update' if dry_run else 'updated'} {result.updated:,}, "
+        f"unchanged {result.unchanged:,} of {result.rows:,} rows.[/green]"
+    )
+    if result.ignored_columns:
+        console.print(f"Columns ignored: {'、'.join(result.ignored_columns)}", highlight=False)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A bar per step; a step of unknown length pulses until its total is known."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def report(step: str, done: int, total: int | None) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)
+
+        yield report
+
+
+def _print_row_errors(exc: "AppError") -> None:
+    table = Table("row", "column", "value", "problem", title=exc.title, title_justify="left")
+    for e in exc.errors:
+        table.add_row(str(e["row"]), e["column"] or "", e["value"] or "", e["message"])
+    console.print(table)
+    console.print(f"[red]{exc.detail} Nothing was written.[/red]", highlight=False, soft_wrap=True)
+
+
 def _seed(scale: float, seed: int) -> None:
     from app.db import get_engine
     from app.demo import seed_demo
@@ -137,7 +260,8 @@ def _seed(scale: float, seed: int) -> None:
     else:
         console.print(
             f"Demo written in {result.seconds:.1f} s: {result.districts:,} districts, "
-            f"{result.units:,} units, {result.branches:,} branches, {result.members:,} members."
+            f"{result.units:,} units, {result.branches:,} branches, {result.members:,} members, "
+            f"{result.sessions:,} study sessions, {result.attendance:,} attendance records."
         )
     _print_demo_users(create=not result.already_seeded)
 

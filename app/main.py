@@ -13,11 +13,13 @@ from app.auth.router import router as auth_router
 from app.campaign.router import router as campaign_router
 from app.db import get_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.imports.router import router as imports_router
 from app.logs import configure_logging
 from app.meta.router import labels_router
 from app.meta.router import router as meta_router
 from app.org.router import router as org_router
 from app.request_context import RequestIdMiddleware
+from app.study.router import router as study_router
 from app.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -81,7 +83,15 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(auth_router, prefix=API_PREFIX)
     # Every other API route needs a valid token, even one whose function forgets to ask
     # for the caller: the dependency is on the router, and resolved once per request.
-    for router in (labels_router, org_router, users_router, audit_router, campaign_router):
+    for router in (
+        labels_router,
+        org_router,
+        users_router,
+        audit_router,
+        campaign_router,
+        imports_router,
+        study_router,
+    ):
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(get_principal)])
     return app
 

@@ -12,19 +12,22 @@ from app.campaign.models import (
     PhaseMove,
     UnitProgress,
 )
+from app.idempotency.models import IdempotencyKey
 from app.org.models import Branch, District, Member, MemberTransfer, Unit
-from app.study.models import MemberStudyTotal
+from app.study.models import Attendance, MemberStudyTotal, StudySession
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "AppSecret",
+    "Attendance",
     "AuditEntry",
     "Batch",
     "BatchPhase",
     "Branch",
     "Campaign",
     "District",
+    "IdempotencyKey",
     "InspectorUnit",
     "LoginFailure",
     "Member",
@@ -32,6 +35,7 @@ __all__ = [
     "MemberStudyTotal",
     "MemberTransfer",
     "PhaseMove",
+    "StudySession",
     "Unit",
     "UnitProgress",
     "User",

@@ -29,6 +29,8 @@ class Action(StrEnum):
     advance_unit = "advance_unit"
     override_gate = "override_gate"  # advance a unit whose look-back failed, with a reason
     exempt_member = "exempt_member"
+    record_session = "record_session"  # create sessions, write their attendance
+    edit_session = "edit_session"  # change or delete a recorded session
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
@@ -44,12 +46,21 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.advance_unit,
             Action.override_gate,
             Action.exempt_member,
+            Action.record_session,
+            Action.edit_session,
         }
     ),
     Role.unit_admin: frozenset(
-        {Action.write_branch, Action.write_member, Action.advance_unit, Action.exempt_member}
+        {
+            Action.write_branch,
+            Action.write_member,
+            Action.advance_unit,
+            Action.exempt_member,
+            Action.record_session,
+            Action.edit_session,
+        }
     ),
-    Role.branch_secretary: frozenset({Action.write_member}),
+    Role.branch_secretary: frozenset({Action.write_member, Action.record_session}),
     Role.inspector: frozenset(),
 }
 

@@ -23,6 +23,7 @@ from app.campaign.schemas import (
 )
 from app.db import SessionDep
 from app.errors import problem_responses
+from app.idempotency.dependencies import IdempotencyDep
 from app.pagination import Page, PageQuery, paginate, paginate_batch
 from app.schemas import PathId
 
@@ -47,9 +48,13 @@ def list_campaigns(
     responses=problem_responses(403),
 )
 def create_campaign(
-    session: SessionDep, principal: PrincipalDep, body: CampaignCreate
+    session: SessionDep, principal: PrincipalDep, body: CampaignCreate, idempotency: IdempotencyDep
 ) -> CampaignRead:
-    return CampaignRead.model_validate(service.create_campaign(session, principal, body))
+    return idempotency.answer(
+        body,
+        201,
+        lambda: CampaignRead.model_validate(service.create_campaign(session, principal, body)),
+    )
 
 
 @router.get(
@@ -81,10 +86,17 @@ def list_batches(
     responses=WRITE,
 )
 def create_batch(
-    session: SessionDep, principal: PrincipalDep, campaign_id: PathId, body: BatchCreate
+    session: SessionDep,
+    principal: PrincipalDep,
+    campaign_id: PathId,
+    body: BatchCreate,
+    idempotency: IdempotencyDep,
 ) -> BatchRead:
-    batch = service.create_batch(session, principal, campaign_id, body)
-    return service.batch_reads(session, [batch])[0]
+    def produce() -> BatchRead:
+        batch = service.create_batch(session, principal, campaign_id, body)
+        return service.batch_reads(session, [batch])[0]
+
+    return idempotency.answer(body, 201, produce)
 
 
 @router.get("/batches/{batch_id}", tags=["campaign"], summary="Read a batch", responses=READ)
@@ -112,9 +124,15 @@ def update_batch(
     responses=WRITE,
 )
 def enrol_units(
-    session: SessionDep, principal: PrincipalDep, batch_id: PathId, body: UnitSelection
+    session: SessionDep,
+    principal: PrincipalDep,
+    batch_id: PathId,
+    body: UnitSelection,
+    idempotency: IdempotencyDep,
 ) -> list[EnrolmentResult]:
-    return service.enrol_units(session, principal, batch_id, body)
+    return idempotency.answer(
+        body, 200, lambda: service.enrol_units(session, principal, batch_id, body)
+    )
 
 
 @router.post(
@@ -124,9 +142,15 @@ def enrol_units(
     responses=WRITE,
 )
 def advance_units(
-    session: SessionDep, principal: PrincipalDep, batch_id: PathId, body: BulkAdvanceRequest
+    session: SessionDep,
+    principal: PrincipalDep,
+    batch_id: PathId,
+    body: BulkAdvanceRequest,
+    idempotency: IdempotencyDep,
 ) -> list[AdvanceResult]:
-    return progress.bulk_advance(session, principal, batch_id, body)
+    return idempotency.answer(
+        body, 200, lambda: progress.bulk_advance(session, principal, batch_id, body)
+    )
 
 
 @router.get(
@@ -160,10 +184,17 @@ def get_unit_look_back(
     responses=WRITE,
 )
 def advance_unit(
-    session: SessionDep, principal: PrincipalDep, unit_id: PathId, body: AdvanceRequest
+    session: SessionDep,
+    principal: PrincipalDep,
+    unit_id: PathId,
+    body: AdvanceRequest,
+    idempotency: IdempotencyDep,
 ) -> ProgressRead:
-    progress.advance_unit(session, principal, unit_id, body)
-    return progress.read_progress(session, principal, unit_id)
+    def produce() -> ProgressRead:
+        progress.advance_unit(session, principal, unit_id, body)
+        return progress.read_progress(session, principal, unit_id)
+
+    return idempotency.answer(body, 200, produce)
 
 
 @router.put(

@@ -1,10 +1,12 @@
 """The demo's campaign: batch 1 with dated windows, every demo unit enrolled and studying.
 
 Windows are set around the day the demo is written, so that the study phase is running
-when one looks at it: started 20 days ago, ending in 20 days.
+when one looks at it: started 45 days ago, ending in 15 days, so that a branch can already
+have been idle for over 30 days; evaluation and rectification follow, 30 days each.
 """
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -16,10 +18,19 @@ from app.models import metadata
 
 CAMPAIGN_NAME = "保持共产党员先进性教育活动"
 # (phase, first day relative to the demo's day, length in days)
-WINDOWS = ((Phase.study, -20, 41), (Phase.evaluation, 21, 30), (Phase.rectification, 51, 30))
+WINDOWS = ((Phase.study, -45, 61), (Phase.evaluation, 16, 30), (Phase.rectification, 46, 30))
 
 
-def seed_campaign(conn: sa.Connection, unit_ids: list[int], now: datetime) -> None:
+@dataclass(frozen=True)
+class DemoCampaign:
+    """What the study step needs of the campaign just written."""
+
+    batch_id: int
+    study_starts_on: date
+    today: date  # the demo's day in Asia/Shanghai: nothing is held after it
+
+
+def seed_campaign(conn: sa.Connection, unit_ids: list[int], now: datetime) -> DemoCampaign:
     """Writes the campaign, batch 1 and each unit's enrolment in study, with its first move."""
     t = metadata.tables
     day = now.astimezone(CAMPAIGN_TZ).date()
@@ -64,3 +75,4 @@ def seed_campaign(conn: sa.Connection, unit_ids: list[int], now: datetime) -> No
         for u in unit_ids
     ]
     conn.execute(sa.insert(t["phase_move"]).values(at=entered), moves)
+    return DemoCampaign(batch_id, day + timedelta(days=WINDOWS[0][1]), day)

@@ -1,11 +1,11 @@
 """The seed: generate the demo organisation and write it in one transaction."""
 
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from time import perf_counter
-from typing import Any, Final
+from typing import Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -15,13 +15,20 @@ from app.db import writer
 from app.demo.campaign import seed_campaign
 from app.demo.generator import Row, build_plan
 from app.demo.shares import DISTRICTS, Sizes
-from app.demo.writer import claim_empty_database, insert_rows, reset_sequences
+from app.demo.study import write_study
+from app.demo.timing import Timed
+from app.demo.writer import analyze, claim_empty_database, insert_rows, reset_sequences
 from app.models import metadata
 
 # Rows per insert: big enough that round trips do not count, small enough that scale 10
 # (355,850 members) never holds more than one chunk of member dicts in memory.
 CHUNK_SIZE: Final = 5_000
 DEFAULT_SEED: Final = 2005
+# The tables the seed writes, analysed at the end on PostgreSQL.
+SEEDED_TABLES: Final = (
+    "district", "unit", "branch", "member", "campaign", "batch", "batch_phase",
+    "unit_progress", "phase_move", "study_session", "attendance", "member_study_total",
+)  # fmt: skip
 
 Progress = Callable[[str, int, int], None]
 
@@ -34,6 +41,10 @@ class DemoResult:
     units: int = 0
     branches: int = 0
     members: int = 0
+    # The study phase of batch 1: sessions, attendance records, members' totals rows.
+    sessions: int = 0
+    attendance: int = 0
+    study_totals: int = 0
     # Of ``seconds``, the time spent making rows rather than writing them (for the benchmark).
     generate_seconds: float = 0.0
 
@@ -53,8 +64,10 @@ def seed_demo(
     """Fill an empty database with the demo organisation; do nothing if it holds any district.
 
     Scale 1.0 is the campaign's first batch: 12 districts, 1,457 units, 2,362 branches and
-    35,585 members. The same seed and scale always give the same rows, apart from the
-    creation timestamps and the members' ids, which the database assigns.
+    35,585 members, every unit studying, with about 12 sessions per branch and their
+    attendance. The same seed and scale always give the same rows, apart from the creation
+    timestamps, the members' ids, which the database assigns, and dates, which count from
+    the day the demo is written.
     """
     started = perf_counter()
     sizes = Sizes.at(scale)
@@ -78,7 +91,7 @@ def seed_demo(
             _write_all(conn, table, step, rows, plan.now, chunk_size, report)
         reset_sequences(conn, (district, unit, branch))
 
-        chunks = _timed(plan.member_chunks(rng, chunk_size))
+        chunks = Timed(plan.member_chunks(rng, chunk_size))
         done = 0
         report("members", done, sizes.members)
         for rows in chunks:
@@ -87,8 +100,20 @@ def seed_demo(
             report("members", done, sizes.members)
         generate_seconds += chunks.seconds
         report("campaign", 0, 1)
-        seed_campaign(conn, [row["id"] for row in plan.units], plan.now)
+        campaign = seed_campaign(conn, [row["id"] for row in plan.units], plan.now)
         report("campaign", 1, 1)
+
+        report("study", 0, sizes.branches)
+        study = write_study(
+            conn,
+            plan,
+            rng,
+            campaign,
+            chunk_size,
+            lambda done: report("study", done, sizes.branches),
+        )
+        generate_seconds += study.generate_seconds
+        analyze(conn, [tables[name] for name in SEEDED_TABLES])
 
     return DemoResult(
         already_seeded=False,
@@ -97,6 +122,9 @@ def seed_demo(
         units=sizes.units,
         branches=sizes.branches,
         members=sizes.members,
+        sessions=study.sessions,
+        attendance=study.attendance,
+        study_totals=study.totals,
         generate_seconds=generate_seconds,
     )
 
@@ -114,21 +142,3 @@ def _write_all(
     for start in range(0, len(rows), chunk_size):
         insert_rows(conn, table, rows[start : start + chunk_size], stamp)
         report(step, min(start + chunk_size, len(rows)), len(rows))
-
-
-class _timed(Iterator[Any]):
-    """Wraps an iterator and adds up the time spent inside it."""
-
-    def __init__(self, inner: Iterator[Any]) -> None:
-        self.inner = inner
-        self.seconds = 0.0
-
-    def __iter__(self) -> "_timed":
-        return self
-
-    def __next__(self) -> Any:
-        started = perf_counter()
-        try:
-            return next(self.inner)
-        finally:
-            self.seconds += perf_counter() - started

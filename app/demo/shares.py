@@ -116,3 +116,63 @@ class Sizes:
         units = max(1, round(UNITS_AT_SCALE_1 * scale))
         branches = max(units, round(BRANCHES_AT_SCALE_1 * scale))
         return cls(units, branches, round(MEMBERS_AT_SCALE_1 * scale))
+
+
+# The study phase of batch 1 (app/demo/study.py): what the README quotes about sessions and
+# attendance. Units study as a whole (a unit's party committee drives its branches), so a
+# unit draws a tier and its branches follow it.
+STUDY: Final = {
+    "unit_tier": {"model": 0.45, "steady": 0.40, "lagging": 0.15},
+    # Branches that held all their sessions in the phase's first days, then nothing.
+    "idle_branches": 0.03,
+    "idle_days": 10,
+    # Units whose branches used one format only (学习形式单一): collective study.
+    "single_format_units": 0.10,
+    # Leading cadres' party lectures (领导干部讲党课) per unit, of the units not single-format.
+    "leading_cadre_lectures": {0: 0.20, 1: 0.50, 2: 0.30},
+    # The other sessions' formats (weights); home delivery only where retired or infirm
+    # members are, make-up only in the second half and only for members who missed one.
+    "format": {
+        "collective_study": 0.46,
+        "seminar": 0.14,
+        "tutorial_report": 0.10,
+        "distance_learning": 0.10,
+        "self_study": 0.08,
+        "party_lecture": 0.04,
+        "home_delivery": 0.04,
+        "make_up": 0.04,
+    },
+    # Chance that a member attends a session, by category (the hardest to reach applies:
+    # migrant, then outgoing, infirm, retired), before the tier's reach; and the share who
+    # never attend at all.
+    "attend": {"migrant": 0.15, "outgoing": 0.35, "infirm": 0.45, "retired": 0.85},
+    "never": {"migrant": 0.40, "outgoing": 0.15, "infirm": 0.10},
+    # Of the attended records, late; of the missed, excused (the rest absent).
+    "late": 0.06,
+    "excused": 0.50,
+    # Records with fewer hours than the session's (left early): of present, of late.
+    "partial_present": 0.01,
+    "partial_late": 0.25,
+    # Missed records of members who never attend that are not written at all.
+    "unrecorded_never": 0.50,
+    # Sessions with a migrant or outgoing member of another branch as a guest.
+    "guest_sessions": 0.01,
+}
+
+
+@dataclass(frozen=True)
+class StudyTier:
+    """How a unit's branches study: sessions, hours, and how well they reach members."""
+
+    sessions: tuple[int, int, int]  # per branch: (fewest, most, commonest)
+    hours: tuple[float, float, float, float, float]  # weights of 2, 2.5, 3, 3.5 and 4 hours
+    planned_hours: float  # a branch's sessions are lengthened to at least this many hours
+    attend: float  # chance that a member in no category attends a session
+    reach: float  # share of the gap to ``attend`` closed for the hard-to-reach categories
+
+
+STUDY_TIERS: Final[dict[str, StudyTier]] = {
+    "model": StudyTier((12, 16, 15), (0, 1, 2, 4, 5), 54.0, 0.98, 0.90),
+    "steady": StudyTier((8, 15, 10), (1, 2, 4, 3, 2), 0.0, 0.92, 0.30),
+    "lagging": StudyTier((8, 10, 8), (5, 4, 3, 1, 0), 0.0, 0.82, 0.0),
+}

@@ -4,7 +4,7 @@ Everything runs on the caller's connection, inside its transaction, so the seed 
 written whole or not at all.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -39,20 +39,71 @@ def uses_copy(conn: sa.Connection) -> bool:
 def insert_rows(
     conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], stamp: datetime
 ) -> None:
-    """Insert rows that all have the same keys, with ``stamp`` as created_at and updated_at."""
+    """Insert rows that all have the same keys, with ``stamp`` as created_at and updated_at
+    (of those the table has: attendance rows carry no timestamps)."""
     if not rows:
         return
     columns = list(rows[0])
     unknown = set(columns) - set(table.c.keys())
     if unknown:
         raise KeyError(f"no such column in {table.name}: {sorted(unknown)}")
+    stamped = tuple(name for name in TIMESTAMPS if name in table.c)
     if uses_copy(conn):
-        _copy(conn, table, columns, rows, stamp)
-    else:
-        conn.execute(table.insert().values(stamp_values(conn.dialect, stamp)), rows)
+        _copy(conn, table, columns, rows, stamp, stamped)
+        return
+    statement = table.insert().values(stamp_values(conn.dialect, stamp, stamped))
+    if not _executemany_by_column(conn, table, statement, columns, rows, stamped):
+        conn.execute(statement, rows)
 
 
-def stamp_values(dialect: sa.Dialect, stamp: datetime) -> dict[str, sa.ColumnElement[Any]]:
+def _executemany_by_column(
+    conn: sa.Connection,
+    table: sa.Table,
+    statement: sa.Insert,
+    columns: list[str],
+    rows: Sequence[dict[str, Any]],
+    stamped: tuple[str, ...],
+) -> bool:
+    """The executemany SQLAlchemy would run, with the types' own bind processors applied a
+    column at a time instead of a parameter dict built per row: on SQLite, about a third
+    less time for the 400,000 attendance rows, stored byte for byte the same. False (and
+    nothing done) where the dialect binds by name, or where an omitted column has a default
+    that only Core would apply."""
+    given = {*columns, *stamped}
+    if any(c.default is not None for c in table.c if c.name not in given):
+        return False
+    compiled = statement.values({name: sa.bindparam(name) for name in columns}).compile(
+        dialect=conn.dialect
+    )
+    if not compiled.positional or sorted(compiled.positiontup or ()) != sorted(columns):
+        return False
+    order = list(compiled.positiontup or ())
+    values = (
+        list(zip(*map(itemgetter(*order), rows), strict=True))
+        if len(order) > 1
+        else [tuple(row[order[0]] for row in rows)]
+    )
+    for i, name in enumerate(order):
+        process = table.c[name].type._cached_bind_processor(conn.dialect)
+        if process is not None:
+            values[i] = _processed(process, values[i])
+    conn.exec_driver_sql(str(compiled), list(zip(*values, strict=True)))
+    return True
+
+
+def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> Sequence[Any]:
+    """``process`` applied to each value, once per distinct value: a chunk's attendance
+    rows name a few hundred sessions and a few hours, not thousands."""
+    try:
+        done = {value: process(value) for value in set(column)}
+    except TypeError:  # an unhashable value
+        return tuple(map(process, column))
+    return tuple(map(done.__getitem__, column))
+
+
+def stamp_values(
+    dialect: sa.Dialect, stamp: datetime, names: tuple[str, ...] = TIMESTAMPS
+) -> dict[str, sa.ColumnElement[Any]]:
     """The timestamps as one SQL literal each, rendered once by UTCDateTime itself.
 
     A bound value would be converted again for every row of the executemany; the stamp is
@@ -62,7 +113,7 @@ def stamp_values(dialect: sa.Dialect, stamp: datetime) -> dict[str, sa.ColumnEle
     rendered = sa.literal(stamp, UTCDateTime).compile(
         dialect=dialect, compile_kwargs={"literal_binds": True}
     )
-    return {name: sa.literal_column(str(rendered), UTCDateTime) for name in TIMESTAMPS}
+    return {name: sa.literal_column(str(rendered), UTCDateTime) for name in names}
 
 
 def _copy(
@@ -71,15 +122,18 @@ def _copy(
     columns: list[str],
     rows: Sequence[dict[str, Any]],
     stamp: datetime,
+    stamped: tuple[str, ...],
 ) -> None:
-    quoted = ", ".join(f'"{name}"' for name in [*columns, *TIMESTAMPS])
+    quoted = ", ".join(f'"{name}"' for name in [*columns, *stamped])
     statement = f'COPY "{table.name}" ({quoted}) FROM STDIN'
-    row_values = itemgetter(*columns)
-    stamps = (stamp, stamp)
+    # itemgetter of one column answers a value, not a tuple.
+    row_values = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+    stamps = (stamp,) * len(stamped)
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
-    # COPY goes around SQLAlchemy's type processing; the only processed type in the seed
-    # is UTCDateTime, and psycopg writes aware datetimes as timestamptz unchanged.
+    # COPY goes around SQLAlchemy's type processing. The seed's processed types are
+    # UTCDateTime, Uuid and Numeric: psycopg writes aware datetimes as timestamptz, and
+    # uuid.UUID and Decimal as they are, unchanged.
     with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row_values(row) + stamps)
@@ -100,3 +154,13 @@ def reset_sequences(conn: sa.Connection, tables: Sequence[sa.Table]) -> None:
             ),
             {"name": table.name},
         )
+
+
+def analyze(conn: sa.Connection, tables: Sequence[sa.Table]) -> None:
+    """Give PostgreSQL's planner statistics of the rows just written, in the same
+    transaction. Without them it takes the new tables for nearly empty, and the look-back's
+    join of 35,000 members with their totals ran as a nested loop for 37 s instead of 30 ms
+    until autovacuum came by. SQLite plans well enough without (and ANALYZE would scan)."""
+    if conn.dialect.name != "postgresql":
+        return
+    conn.exec_driver_sql("ANALYZE " + ", ".join(f'"{table.name}"' for table in tables))

@@ -9,6 +9,7 @@ from app.errors import problem_response, problem_responses
 from app.labels import LabelledEnum
 from app.migrate import database_at_head
 from app.org.enums import Gender, MemberCategory, MemberStatus, UnitKind
+from app.study.enums import AttendanceStatus, SessionFormat
 
 # Every enum a client shows to people, under the name it has in the API.
 LABELLED_ENUMS: dict[str, type[LabelledEnum]] = {
@@ -21,6 +22,8 @@ LABELLED_ENUMS: dict[str, type[LabelledEnum]] = {
     "unit_state": UnitState,
     "remedy": Remedy,
     "exemption_reason": ExemptionReason,
+    "session_format": SessionFormat,
+    "attendance_status": AttendanceStatus,
 }
 
 router = APIRouter()

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Query, status
 from app.auth.dependencies import PrincipalDep
 from app.db import SessionDep
 from app.errors import problem_responses
+from app.idempotency.dependencies import IdempotencyDep
+from app.imports.export import export_members
 from app.org import service
 from app.org.enums import MemberCategory, MemberStatus, UnitKind
 from app.org.repository import (
@@ -34,6 +36,7 @@ from app.org.schemas import (
 )
 from app.pagination import Page, PageQuery, paginate
 from app.schemas import MAX_ID, PathId
+from app.spreadsheets import SpreadsheetFormat, spreadsheet_content
 
 router = APIRouter(responses=problem_responses(401, 422))
 
@@ -63,9 +66,13 @@ def list_districts(
     responses=CREATE,
 )
 def create_district(
-    session: SessionDep, principal: PrincipalDep, body: DistrictCreate
+    session: SessionDep, principal: PrincipalDep, body: DistrictCreate, idempotency: IdempotencyDep
 ) -> DistrictRead:
-    return DistrictRead.model_validate(service.create_district(session, principal, body))
+    return idempotency.answer(
+        body,
+        201,
+        lambda: DistrictRead.model_validate(service.create_district(session, principal, body)),
+    )
 
 
 @router.get(
@@ -112,8 +119,12 @@ def list_units(
     status_code=status.HTTP_201_CREATED,
     responses=CREATE,
 )
-def create_unit(session: SessionDep, principal: PrincipalDep, body: UnitCreate) -> UnitRead:
-    return UnitRead.model_validate(service.create_unit(session, principal, body))
+def create_unit(
+    session: SessionDep, principal: PrincipalDep, body: UnitCreate, idempotency: IdempotencyDep
+) -> UnitRead:
+    return idempotency.answer(
+        body, 201, lambda: UnitRead.model_validate(service.create_unit(session, principal, body))
+    )
 
 
 @router.get("/units/{unit_id}", tags=["units"], summary="Read a unit", responses=READ)
@@ -155,8 +166,14 @@ def list_branches(
     status_code=status.HTTP_201_CREATED,
     responses=CREATE,
 )
-def create_branch(session: SessionDep, principal: PrincipalDep, body: BranchCreate) -> BranchRead:
-    return BranchRead.model_validate(service.create_branch(session, principal, body))
+def create_branch(
+    session: SessionDep, principal: PrincipalDep, body: BranchCreate, idempotency: IdempotencyDep
+) -> BranchRead:
+    return idempotency.answer(
+        body,
+        201,
+        lambda: BranchRead.model_validate(service.create_branch(session, principal, body)),
+    )
 
 
 @router.get("/branches/{branch_id}", tags=["branches"], summary="Read a branch", responses=READ)
@@ -177,7 +194,14 @@ def update_branch(
 # Members ------------------------------------------------------------------------------------
 
 
-@router.get("/members", tags=["members"], summary="List members")
+@router.get(
+    "/members",
+    tags=["members"],
+    summary="List members",
+    description="A page of JSON; or, with `format=csv` or `format=xlsx`, every member the "
+    "filters match as a spreadsheet with Chinese headers (`limit` and `offset` ignored).",
+    responses=spreadsheet_content("A page of members, or all of them as a spreadsheet."),
+)
 def list_members(
     session: SessionDep,
     principal: PrincipalDep,
@@ -188,8 +212,13 @@ def list_members(
     category: MemberCategory | None = None,
     status: MemberStatus | None = None,
     q: Annotated[str | None, Query(max_length=50, description="Part of the name.")] = None,
+    export_format: Annotated[
+        SpreadsheetFormat | None, Query(alias="format", description="csv or xlsx: export.")
+    ] = None,
 ) -> Page[MemberRead]:
     f = MemberFilter(branch_id, unit_id, district_id, category, status, q)
+    if export_format is not None:
+        return export_members(session, principal, f, export_format)  # type: ignore[return-value]
     stmt = MemberRepository(session, principal).search(f)
     return paginate(session, stmt, page, lambda m: MemberRead.for_caller(principal, m))
 
@@ -201,8 +230,14 @@ def list_members(
     status_code=status.HTTP_201_CREATED,
     responses=CREATE,
 )
-def create_member(session: SessionDep, principal: PrincipalDep, body: MemberCreate) -> MemberRead:
-    return MemberRead.for_caller(principal, service.create_member(session, principal, body))
+def create_member(
+    session: SessionDep, principal: PrincipalDep, body: MemberCreate, idempotency: IdempotencyDep
+) -> MemberRead:
+    return idempotency.answer(
+        body,
+        201,
+        lambda: MemberRead.for_caller(principal, service.create_member(session, principal, body)),
+    )
 
 
 @router.get("/members/{member_id}", tags=["members"], summary="Read a member", responses=READ)
@@ -228,10 +263,17 @@ def update_member(
     responses=WRITE,
 )
 def transfer_member(
-    session: SessionDep, principal: PrincipalDep, member_id: PathId, body: MemberTransferCreate
+    session: SessionDep,
+    principal: PrincipalDep,
+    member_id: PathId,
+    body: MemberTransferCreate,
+    idempotency: IdempotencyDep,
 ) -> MemberTransferRead:
-    move = service.transfer_member(session, principal, member_id, body)
-    return service.transfer_reads(session, principal, [move])[0]
+    def produce() -> MemberTransferRead:
+        move = service.transfer_member(session, principal, member_id, body)
+        return service.transfer_reads(session, principal, [move])[0]
+
+    return idempotency.answer(body, 201, produce)
 
 
 @router.get(

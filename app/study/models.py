@@ -1,3 +1,4 @@
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -5,6 +6,50 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.db import BigIntKey
+from app.org.models import Timestamped
+
+
+class StudySession(Timestamped, table=True):
+    """A study session a branch held. The id may be made by the client (offline phones), so
+    that creating the same session twice is naturally one session."""
+
+    __tablename__ = "study_session"
+    __table_args__ = (
+        sa.Index("ix_study_session_branch_id_held_on", "branch_id", "held_on"),
+        sa.Index("ix_study_session_unit_id_batch_id_phase", "unit_id", "batch_id", "phase"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id")
+    # The branch's unit and batch when the session was recorded, so that reports and scope
+    # filters need no join through the tree.
+    unit_id: int = Field(foreign_key="unit.id")
+    batch_id: int = Field(foreign_key="batch.id")
+    phase: str = Field(max_length=20)
+    held_on: date
+    format: str = Field(max_length=30)
+    hours: Decimal = Field(sa_type=sa.Numeric(4, 1))
+    topic: str = Field(max_length=200)
+    lecturer: str | None = Field(default=None, max_length=100)
+    lecturer_is_leading_cadre: bool = Field(default=False)
+    location: str | None = Field(default=None, max_length=200)
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class Attendance(SQLModel, table=True):
+    """One member's attendance at one session. ``credited`` is the hours it earns, kept so
+    that the running totals can be adjusted by differences and checked against the rows."""
+
+    __table_args__ = (sa.Index("ix_attendance_member_id", "member_id"),)
+
+    session_id: uuid.UUID = Field(foreign_key="study_session.id", primary_key=True)
+    member_id: int = Field(sa_type=BigIntKey, foreign_key="member.id", primary_key=True)
+    status: str = Field(max_length=10)
+    # Hours given for this record (fewer than the session's, e.g. left early); null: all.
+    hours: Decimal | None = Field(default=None, sa_type=sa.Numeric(4, 1))
+    credited: Decimal = Field(sa_type=sa.Numeric(4, 1))
+    # A migrant or outgoing member of another branch, credited in their own branch.
+    is_guest: bool = Field(default=False)
 
 
 class MemberStudyTotal(SQLModel, table=True):
@@ -12,7 +57,7 @@ class MemberStudyTotal(SQLModel, table=True):
 
     The attendance write keeps this row up to date in its own transaction, so that the
     look-back and the reports cost what the number of members costs, not the number of
-    attendance records.
+    attendance records. ``campaign verify-totals`` recomputes it from the attendance rows.
     """
 
     __tablename__ = "member_study_total"

@@ -8,6 +8,7 @@ from app.auth.dependencies import PrincipalDep
 from app.auth.principal import Role
 from app.db import SessionDep
 from app.errors import problem_responses
+from app.idempotency.dependencies import IdempotencyDep
 from app.pagination import Page, PageQuery
 from app.schemas import PathId
 from app.users import service
@@ -35,9 +36,14 @@ def list_users(
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(403, 409),
 )
-def create_user(session: SessionDep, principal: PrincipalDep, body: UserCreate) -> UserRead:
-    user = service.create_user(session, principal, body)
-    return service.user_read(UserRepository(session, principal), user)
+def create_user(
+    session: SessionDep, principal: PrincipalDep, body: UserCreate, idempotency: IdempotencyDep
+) -> UserRead:
+    def produce() -> UserRead:
+        user = service.create_user(session, principal, body)
+        return service.user_read(UserRepository(session, principal), user)
+
+    return idempotency.answer(body, 201, produce)
 
 
 @router.get("/{user_id}", summary="Read a user", responses=problem_responses(404))

@@ -5,6 +5,7 @@ so every new endpoint has to say who may call it.
 """
 
 import itertools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,8 +17,12 @@ from fastapi.testclient import TestClient
 from app.auth.principal import Role
 from app.campaign.models import Campaign, MemberExemption, UnitProgress
 from app.campaign.progress import phase_of
+from app.clock import today
+from app.org.models import Branch
+from app.study.models import StudySession
 from tests.auth import factories
 from tests.campaign import factories as campaign
+from tests.imports import files as member_files
 from tests.org import factories as org
 
 R = Role
@@ -46,6 +51,7 @@ class Side:
     user_id: int  # a branch secretary of this side
     campaign_id: int  # the campaign and batch both sides' units are enrolled in
     batch_id: int
+    session_id: str  # a study session of the branch
 
 
 @dataclass(frozen=True)
@@ -60,14 +66,57 @@ class Rule:
     params: Callable[[Any, Side], dict[str, int]] = lambda s, side: {}
     body: Callable[[Any, Side], dict[str, Any]] | None = None
     inside: dict[Role, int] = field(default_factory=dict)
+    # A multipart upload: the form's files, sent instead of a JSON body.
+    files: Callable[[Any, Side], dict[str, Any]] | None = None
 
 
 def _code() -> str:
     return f"M{next(_serial):06d}"
 
 
+def _member_file(session, side: Side) -> dict[str, Any]:
+    """One new member of the side's branch, as an uploaded CSV."""
+    row = member_files.member(session.get(Branch, side.branch_id).code, next(_serial))
+    content = member_files.csv_file(member_files.table([row]))
+    return {"file": ("members.csv", content, "text/csv")}
+
+
 def _fresh_member(session, side: Side) -> dict[str, int]:
     return {"member_id": org.member(session, side.branch_id).id}
+
+
+def _study_session(session, branch_id: int, unit_id: int, batch_id: int) -> StudySession:
+    s = StudySession(
+        branch_id=branch_id,
+        unit_id=unit_id,
+        batch_id=batch_id,
+        phase="study",
+        held_on=today(),
+        format="seminar",
+        hours=2,
+        topic="专题讨论",
+    )
+    session.add(s)
+    session.commit()
+    return s
+
+
+def _fresh_session(session, side: Side) -> dict[str, str]:
+    return {
+        "session_id": str(_study_session(session, side.branch_id, side.unit_id, side.batch_id).id)
+    }
+
+
+def _session_body(session, side: Side) -> dict[str, Any]:
+    return {
+        "branch_id": side.branch_id,
+        # Named: by now the unit may have advanced past study, whose window holds today.
+        "phase": "study",
+        "held_on": today().isoformat(),
+        "format": "collective_study",
+        "hours": 2,
+        "topic": "学习党章",
+    }
 
 
 def _fresh_campaign(session, side: Side) -> dict[str, int]:
@@ -91,6 +140,7 @@ def _exempted_member(session, side: Side) -> dict[str, int]:
 
 CAMPAIGN_WRITERS = frozenset({R.city_admin})
 ADVANCERS = frozenset({R.city_admin, R.district_admin, R.unit_admin})
+RECORDERS = ADVANCERS | {R.branch_secretary}
 
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/campaigns"): Rule("list", ALL),
@@ -154,6 +204,37 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("DELETE", "/api/v1/members/{member_id}/exemption"): Rule(
         "read", ADVANCERS, 204, params=_exempted_member
+    ),
+    ("GET", "/api/v1/sessions"): Rule("list", ALL),
+    ("POST", "/api/v1/sessions"): Rule("create", RECORDERS, 201, body=_session_body),
+    ("GET", "/api/v1/sessions/{session_id}"): Rule(
+        "read", ALL, params=lambda s, side: {"session_id": side.session_id}
+    ),
+    ("PATCH", "/api/v1/sessions/{session_id}"): Rule(
+        "read",
+        ADVANCERS,
+        params=lambda s, side: {"session_id": side.session_id},
+        body=lambda s, side: {"topic": "学习新党章"},
+    ),
+    ("DELETE", "/api/v1/sessions/{session_id}"): Rule(
+        "read", ADVANCERS, 204, params=_fresh_session
+    ),
+    ("PUT", "/api/v1/sessions/{session_id}/attendance"): Rule(
+        "read",
+        RECORDERS,
+        params=lambda s, side: {"session_id": side.session_id},
+        body=lambda s, side: {"records": [{"member_id": side.member_id, "status": "present"}]},
+    ),
+    # Answered per item: an item outside the caller's scope is rejected inside a 200.
+    ("POST", "/api/v1/sync/sessions"): Rule(
+        "list",
+        RECORDERS,
+        body=lambda s, side: {
+            "sessions": [{"id": str(uuid.uuid4()), **_session_body(s, side), "attendance": []}]
+        },
+    ),
+    ("GET", "/api/v1/members/{member_id}/study"): Rule(
+        "read", ALL, params=lambda s, side: {"member_id": side.member_id}
     ),
     ("GET", "/api/v1/auth/me"): Rule("list", ALL),
     ("POST", "/api/v1/auth/password"): Rule(
@@ -270,6 +351,13 @@ RULES: dict[tuple[str, str], Rule] = {
         inside={R.unit_admin: 404, R.branch_secretary: 404, R.inspector: 404},
     ),
     ("GET", "/api/v1/audit"): Rule("list", frozenset({R.city_admin, R.district_admin})),
+    ("POST", "/api/v1/imports/members"): Rule(
+        # The branch named in the file is the parent: outside the scope, a row error (422).
+        "create",
+        ALL - {R.inspector},
+        files=_member_file,
+    ),
+    ("GET", "/api/v1/imports/members/template"): Rule("list", ALL),
 }
 
 
@@ -280,7 +368,8 @@ def _side(session, batch) -> Side:
     m = org.member(session, b.id)
     secretary = factories.user(session, Role.branch_secretary, branch_id=b.id)
     campaign.enrol(session, u.id, batch.id, "study")
-    return Side(d.id, u.id, b.id, b2.id, m.id, secretary.id, batch.campaign_id, batch.id)
+    sid = str(_study_session(session, b.id, u.id, batch.id).id)
+    return Side(d.id, u.id, b.id, b2.id, m.id, secretary.id, batch.campaign_id, batch.id, sid)
 
 
 def _callers(session, side: Side) -> dict[Role, Any]:
@@ -352,7 +441,10 @@ def test_each_role_inside_and_outside_its_scope(app, engine, session, where):
                 session.commit()  # and end the read, or SQLite's snapshot goes stale
                 url = path.format(**rule.params(session, target))
                 body = rule.body(session, target) if rule.body else None
-                r = http.request(method, url, json=body, headers=factories.bearer(engine, user))
+                upload = rule.files(session, target) if rule.files else None
+                r = http.request(
+                    method, url, json=body, files=upload, headers=factories.bearer(engine, user)
+                )
                 want = _expected(rule, role, where)
                 if r.status_code != want:
                     wrong.append(f"{role.value:17} {method:5} {url}: {r.status_code} != {want}")

@@ -1,0 +1,1 @@
+"""Idempotency-Key: a retried creating POST answers what the first one answered."""

@@ -1,0 +1,62 @@
+"""Queries of sessions, filtered by the caller's scope through the session's branch."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.org.models import Branch, Unit
+from app.org.scope import branch_condition
+from app.study.models import Attendance, StudySession
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    branch_id: int | None = None
+    unit_id: int | None = None
+    district_id: int | None = None
+    phase: str | None = None
+    held_from: date | None = None
+    held_to: date | None = None
+
+
+class SessionRepository:
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+
+    def base(self) -> sa.Select[tuple[StudySession]]:
+        visible = sa.select(Branch.id).where(branch_condition(self.principal))
+        return sa.select(StudySession).where(StudySession.branch_id.in_(visible))
+
+    def get(self, id: uuid.UUID) -> StudySession | None:
+        return self.session.scalar(self.base().where(StudySession.id == id))
+
+    def search(self, f: SessionFilter) -> sa.Select[tuple[StudySession]]:
+        stmt = self.base()
+        for column, value in (
+            (StudySession.branch_id, f.branch_id),
+            (StudySession.unit_id, f.unit_id),
+            (StudySession.phase, f.phase),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if f.district_id is not None:
+            units = sa.select(Unit.id).where(Unit.district_id == f.district_id)
+            stmt = stmt.where(StudySession.unit_id.in_(units))
+        if f.held_from is not None:
+            stmt = stmt.where(StudySession.held_on >= f.held_from)
+        if f.held_to is not None:
+            stmt = stmt.where(StudySession.held_on <= f.held_to)
+        return stmt.order_by(StudySession.held_on.desc(), StudySession.id)
+
+    def attendance(self, session_id: uuid.UUID) -> list[Attendance]:
+        stmt = (
+            sa.select(Attendance)
+            .where(Attendance.session_id == session_id)
+            .order_by(Attendance.member_id)
+        )
+        return list(self.session.scalars(stmt))

@@ -1,0 +1,336 @@
+"""Rules of study sessions and their attendance. Every write moves the running totals in
+the same transaction (app/study/totals.py), so reports never disagree with the records."""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.auth.principal import Action, Principal
+from app.campaign import repository as campaign_repo
+from app.campaign.enums import Phase
+from app.campaign.models import UnitProgress
+from app.campaign.progress import phase_of
+from app.clock import today
+from app.errors import Conflict, InvalidInput, NotFound, UnknownReference
+from app.org.enums import MemberStatus
+from app.org.models import Member
+from app.org.repository import BranchRepository, district_of_branch
+from app.study import totals
+from app.study.models import Attendance, StudySession
+from app.study.repository import SessionRepository
+from app.study.schemas import (
+    AttendanceRecord,
+    AttendanceWritten,
+    SessionCreate,
+    SessionFields,
+    SessionUpdate,
+)
+
+SESSION_FIELDS = (
+    "branch_id",
+    "phase",
+    "held_on",
+    "format",
+    "hours",
+    "topic",
+    "lecturer",
+    "lecturer_is_leading_cadre",
+    "location",
+)
+
+
+class NotInCampaign(Conflict):
+    type, title = "unit-not-enrolled", "The branch's unit takes part in no batch"
+
+
+class SessionIdTaken(Conflict):
+    type, title = "session-id-taken", "A different session already has this id"
+
+
+def get_or_404(session: Session, principal: Principal, session_id: uuid.UUID) -> StudySession:
+    found = SessionRepository(session, principal).get(session_id)
+    if found is None:
+        raise NotFound(f"No session with id {session_id}.")
+    return found
+
+
+def _field(name: str, msg: str, loc: list[Any] | None = None) -> InvalidInput:
+    return InvalidInput(
+        f"{name}: {msg}", errors=[{"loc": loc or ["body", name], "msg": msg, "type": "value_error"}]
+    )
+
+
+def _check_date(session: Session, unit_id: int, batch_id: int, phase: str, held_on: date) -> None:
+    """A session lies in its phase's window, or in the unit's extension of it (make-up study),
+    and not in the future."""
+    if held_on > today():
+        raise _field("held_on", "must not be in the future")
+    window = campaign_repo.phase(session, batch_id, phase)
+    progress = session.get(UnitProgress, unit_id)
+    extended = progress.extended_until if progress and progress.state == phase else None
+    last = max(window.ends_on, extended or window.ends_on)
+    if not window.starts_on <= held_on <= last:
+        raise _field(
+            "held_on", f"must lie in the {phase} phase's window, {window.starts_on} to {last}"
+        )
+
+
+def _credited(record: AttendanceRecord, session_hours: Decimal) -> Decimal:
+    if not record.status.earns:
+        return Decimal(0)
+    return session_hours if record.hours is None else min(record.hours, session_hours)
+
+
+def _check_records(
+    session: Session, study_session: StudySession, records: list[AttendanceRecord]
+) -> dict[int, bool]:
+    """Which members may be recorded, and which of them are guests. Members of the branch,
+    and migrant or outgoing members of any other branch (credited in their own); anyone else
+    is refused, with the same words whether or not they exist."""
+    seen: set[int] = set()
+    for i, r in enumerate(records):
+        if r.member_id in seen:
+            raise _field(
+                "member_id", "appears twice in the set", ["body", "records", i, "member_id"]
+            )
+        seen.add(r.member_id)
+        if r.hours is not None and r.hours > study_session.hours:
+            raise _field("hours", "more than the session's hours", ["body", "records", i, "hours"])
+    rows = session.execute(
+        sa.select(Member.id, Member.branch_id, Member.is_migrant, Member.is_outgoing).where(
+            Member.id.in_(seen), Member.status == MemberStatus.active.value
+        )
+    ).all()
+    guests: dict[int, bool] = {}
+    for member_id, branch_id, migrant, outgoing in rows:
+        if branch_id == study_session.branch_id:
+            guests[member_id] = False
+        elif migrant or outgoing:
+            guests[member_id] = True
+    for i, r in enumerate(records):
+        if r.member_id not in guests:
+            raise _field(
+                "member_id",
+                f"member {r.member_id} is not an active member of this branch, nor a migrant "
+                "or outgoing member who may attend as a guest",
+                ["body", "records", i, "member_id"],
+            )
+    return guests
+
+
+def _attendance_summary(records: list[totals.Mark]) -> dict[str, Any]:
+    counts = {s: 0 for s in ("present", "late", "excused", "absent")}
+    for r in records:
+        counts[r.status] += 1
+    return {**counts, "credited_hours": sum((Decimal(r.credited) for r in records), Decimal(0))}
+
+
+def write_attendance(
+    session: Session,
+    principal: Principal,
+    study_session: StudySession,
+    records: list[AttendanceRecord],
+) -> bool:
+    """Replaces the session's set; answers whether anything changed. The same set written
+    again changes no row, no total and writes no audit entry.
+
+    Set-based, in a handful of statements whatever the set's size: this is the path every
+    secretary's phone takes, many at once.
+    """
+    guests = _check_records(session, study_session, records)
+    table = Attendance.__table__
+    old_rows = session.execute(
+        sa.select(table.c.member_id, table.c.status, table.c.hours, table.c.credited).where(
+            table.c.session_id == study_session.id
+        )
+    ).all()
+    old = {r.member_id: r for r in old_rows}
+    session_hours = Decimal(study_session.hours)
+    new = [
+        {
+            "session_id": study_session.id,
+            "member_id": r.member_id,
+            "status": r.status.value,
+            "hours": r.hours,
+            "credited": _credited(r, session_hours),
+            "is_guest": guests[r.member_id],
+        }
+        for r in records
+    ]
+    unchanged = len(old) == len(new) and all(
+        (row := old.get(n["member_id"])) is not None
+        and (row.status, row.hours, Decimal(row.credited))
+        == (n["status"], n["hours"], n["credited"])
+        for n in new
+    )
+    if unchanged:
+        return False
+    new_marks = [totals.Mark(n["member_id"], n["status"], n["credited"]) for n in new]
+    session.execute(sa.delete(table).where(table.c.session_id == study_session.id))
+    if new:
+        session.execute(sa.insert(table), new)
+    totals.apply(
+        session,
+        totals.contributions(study_session, old_rows),
+        totals.contributions(study_session, new_marks),
+    )
+    audit.record(
+        session,
+        principal,
+        "attendance",
+        "session",
+        study_session.id,
+        district_id=district_of_branch(session, study_session.branch_id),
+        before=_attendance_summary(old_rows),
+        after=_attendance_summary(new_marks),
+    )
+    return True
+
+
+def placement(session: Session, principal: Principal, branch_id: int, phase: Phase | None):
+    branch = BranchRepository(session, principal).get(branch_id)
+    if branch is None:
+        raise UnknownReference.to("branch_id", "branch", branch_id)
+    progress = session.get(UnitProgress, branch.unit_id)
+    if progress is None:
+        raise NotInCampaign(f"The unit of branch {branch_id} takes part in no batch yet.")
+    return branch, progress.batch_id, (phase or phase_of(progress)).value
+
+
+def same_content(found: StudySession, data: SessionFields, branch_id: int, phase: str) -> bool:
+    wanted = {
+        **data.model_dump(include=set(SESSION_FIELDS)),
+        "branch_id": branch_id,
+        "phase": phase,
+    }
+    return all(getattr(found, f) == wanted[f] for f in SESSION_FIELDS if f in wanted)
+
+
+def create_session(
+    session: Session, principal: Principal, data: SessionCreate
+) -> tuple[StudySession, bool]:
+    """The session and whether it was created now (False: the client sent it before)."""
+    principal.require(Action.record_session)
+    branch, batch_id, phase = placement(session, principal, data.branch_id, data.phase)
+    if data.id is not None:
+        existing = session.get(StudySession, data.id)
+        if existing is not None:
+            visible = SessionRepository(session, principal).get(data.id) is not None
+            if visible and same_content(existing, data, branch.id, phase):
+                return existing, False
+            raise SessionIdTaken("Another session already has this id; make a new UUID.")
+    _check_date(session, branch.unit_id, batch_id, phase, data.held_on)
+    fields = data.model_dump(exclude={"id", "phase", "attendance"})
+    study_session = StudySession(
+        **fields,
+        **({"id": data.id} if data.id else {}),
+        unit_id=branch.unit_id,
+        batch_id=batch_id,
+        phase=phase,
+        created_by=principal.user_id,
+    )
+    session.add(study_session)
+    session.flush()
+    audit.created(
+        session,
+        principal,
+        "session",
+        study_session,
+        SESSION_FIELDS,
+        district_id=district_of_branch(session, branch.id),
+    )
+    if data.attendance is not None:
+        write_attendance(session, principal, study_session, data.attendance)
+    return study_session, True
+
+
+def update_session(
+    session: Session, principal: Principal, session_id: uuid.UUID, data: SessionUpdate
+) -> StudySession:
+    study_session = get_or_404(session, principal, session_id)
+    principal.require(Action.edit_session)
+    return apply_changes(session, principal, study_session, data.changes())
+
+
+def apply_changes(
+    session: Session, principal: Principal, study_session: StudySession, changes: dict
+) -> StudySession:
+    """Edits a session; the credited hours and the totals follow a change of hours, date or
+    phase."""
+    records = SessionRepository(session, principal).attendance(study_session.id)
+    before_totals = totals.contributions(study_session, records)
+    before = audit.snapshot(study_session, SESSION_FIELDS)
+    for field, value in changes.items():
+        setattr(study_session, field, value.value if isinstance(value, Phase) else value)
+    _check_date(
+        session,
+        study_session.unit_id,
+        study_session.batch_id,
+        study_session.phase,
+        study_session.held_on,
+    )
+    if "hours" in changes:
+        for r in records:
+            earned = r.status in totals.EARNING
+            own = Decimal(study_session.hours) if r.hours is None else Decimal(r.hours)
+            r.credited = min(own, Decimal(study_session.hours)) if earned else Decimal(0)
+    session.flush()
+    totals.apply(session, before_totals, totals.contributions(study_session, records))
+    audit.record(
+        session,
+        principal,
+        "update",
+        "session",
+        study_session.id,
+        district_id=district_of_branch(session, study_session.branch_id),
+        before=before,
+        after=audit.snapshot(study_session, SESSION_FIELDS),
+    )
+    return study_session
+
+
+def delete_session(session: Session, principal: Principal, session_id: uuid.UUID) -> None:
+    study_session = get_or_404(session, principal, session_id)
+    principal.require(Action.edit_session)
+    records = SessionRepository(session, principal).attendance(study_session.id)
+    taken_back = totals.contributions(study_session, records)
+    before = {**audit.snapshot(study_session, SESSION_FIELDS), **_attendance_summary(records)}
+    session.execute(sa.delete(Attendance).where(Attendance.session_id == study_session.id))
+    session.delete(study_session)
+    session.flush()
+    # After the rows are gone, so that a last-attended date is looked up without them.
+    totals.apply(session, taken_back, {})
+    audit.record(
+        session,
+        principal,
+        "delete",
+        "session",
+        session_id,
+        district_id=district_of_branch(session, study_session.branch_id),
+        before=before,
+    )
+
+
+def put_attendance(
+    session: Session, principal: Principal, session_id: uuid.UUID, records: list[AttendanceRecord]
+) -> AttendanceWritten:
+    study_session = get_or_404(session, principal, session_id)
+    principal.require(Action.record_session)
+    changed = write_attendance(session, principal, study_session, records)
+    counts = {s: 0 for s in ("present", "late", "excused", "absent")}
+    credited = Decimal(0)
+    for r in records:
+        counts[r.status.value] += 1
+        credited += _credited(r, Decimal(study_session.hours))
+    return AttendanceWritten(
+        session_id=study_session.id,
+        changed=changed,
+        records=len(records),
+        **counts,
+        credited_hours=float(credited),
+    )

@@ -1,0 +1,51 @@
+"""Offline sync: a phone's queue of sessions, each applied or refused on its own."""
+
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Action, Principal
+from app.errors import AppError, Forbidden, NotFound
+from app.study import service
+from app.study.models import StudySession
+from app.study.repository import SessionRepository
+from app.study.schemas import SessionCreate, SyncItem, SyncRequest, SyncResult
+
+
+def sync_sessions(session: Session, principal: Principal, request: SyncRequest) -> list[SyncResult]:
+    """Each item in a savepoint: one refused item leaves the others written. An item whose id
+    is new is created; a known one is brought to the item's content (``updated``) or left
+    as it is when it already matches (``unchanged``)."""
+    principal.require(Action.record_session)
+    results = []
+    for item in request.sessions:
+        savepoint = session.begin_nested()
+        try:
+            result = _sync_one(session, principal, item)
+        except AppError as exc:
+            savepoint.rollback()
+            results.append(SyncResult(id=item.id, result="rejected", problem=exc.body()))
+        else:
+            savepoint.commit()
+            results.append(SyncResult(id=item.id, result=result))
+    return results
+
+
+def _sync_one(session: Session, principal: Principal, item: SyncItem) -> str:
+    existing = session.get(StudySession, item.id)
+    if existing is None:
+        service.create_session(session, principal, SessionCreate(**item.model_dump()))
+        return "created"
+    if SessionRepository(session, principal).get(item.id) is None:
+        raise NotFound(f"No session with id {item.id}.")
+    changed = False
+    _, _, phase = service.placement(session, principal, item.branch_id, item.phase)
+    if item.branch_id != existing.branch_id:
+        raise service.SessionIdTaken("This id belongs to a session of another branch.")
+    if not service.same_content(existing, item, item.branch_id, phase):
+        if not principal.may(Action.edit_session):
+            raise Forbidden("Changing a recorded session is for unit admins and above.")
+        fields = item.model_dump(exclude={"id", "branch_id", "attendance"}) | {"phase": phase}
+        changes = {f: v for f, v in fields.items() if getattr(existing, f) != v}
+        service.apply_changes(session, principal, existing, changes)
+        changed = True
+    changed = service.write_attendance(session, principal, existing, item.attendance) or changed
+    return "updated" if changed else "unchanged"

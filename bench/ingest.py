@@ -1,0 +1,927 @@
+"""Benchmark of attendance PUTs through a real server against a raw psycopg executemany.
+
+    python bench/ingest.py [--duration 30] [--clients 8] [--records 200] [--workers 2]
+
+On a throwaway PostgreSQL database (migrated, seeded with the demo at a small scale, plus a
+few large branches made here so that each has enough active members for one set), it starts
+``campaign serve --workers N`` as a subprocess, mints a city admin's token and records one
+study session per client and large branch through the API. Then ``--clients`` threads, each
+with its own keep-alive ``httpx.Client`` and its own sessions, PUT attendance sets of
+``--records`` records for ``--duration`` seconds; every PUT moves each record to the next
+status (present, late, absent), so every call really replaces rows and moves totals.
+Afterwards the running totals are checked against the attendance rows (none may differ).
+
+In the same run, the same rows go to the same sessions with a plain psycopg ``executemany``
+(per transaction: delete the session's rows, insert the set, commit), from as many threads
+as there were clients and from one thread, for the same duration: the raw limit the API is
+compared with.
+
+Before each timed run the database is vacuumed and analysed. The clients' connections are
+spread evenly over the workers, and the CPU time the workers, the database backends and the
+clients spent is read from /proc (both Linux only; elsewhere they are skipped)."""
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from math import ceil
+from pathlib import Path
+from time import perf_counter
+from types import FrameType
+
+import httpx
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.audit.models import AuditEntry
+from app.auth.models import User
+from app.auth.tokens import issue_token
+from app.campaign.models import BatchPhase, UnitProgress
+from app.clock import today
+from app.db import create_db_engine, new_session
+from app.demo import DEFAULT_SEED, seed_demo
+from app.migrate import upgrade
+from app.org.models import Branch, Member
+from app.study import totals
+from app.study.models import Attendance
+from tests.databases import throwaway_postgres
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+API = "/api/v1"
+# Each PUT moves every record one step along this cycle, so no two successive sets of a
+# session are equal: present -> late keeps the hours, late -> absent loses them (the last
+# attended date is looked up again), absent -> present earns them back.
+STATUSES = ("present", "late", "absent")
+SESSION_HOURS = Decimal(2)
+TARGET_RATIO, TARGET_P95_MS = 0.5, 150.0
+
+
+# ---------------------------------------------------------------------------- the data
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The large branches, their members, and each client's sessions (one per branch)."""
+
+    branch_members: dict[int, list[int]]  # branch id -> the member ids a set names
+    sessions: list[list[tuple[str, int]]] = field(default_factory=list)  # per client
+
+    def all_sessions(self) -> list[tuple[str, int]]:
+        return [s for own in self.sessions for s in own]
+
+
+def create_large_branches(
+    engine: Engine, branches: int, members: int
+) -> tuple[dict[int, list[int]], int]:
+    """``branches`` new branches with ``members`` active members each, in distinct demo
+    units (all enrolled in batch 1, studying); and the id of a new city admin."""
+    with new_session(engine, write=True) as session:
+        unit_ids = session.scalars(
+            sa.select(UnitProgress.unit_id)
+            .where(UnitProgress.state == "study")
+            .order_by(UnitProgress.unit_id)
+            .limit(branches)
+        ).all()
+        if len(unit_ids) < branches:
+            raise SystemExit(f"the demo has only {len(unit_ids)} units in study; lower --branches")
+        made = [
+            Branch(code=f"BENCH{i:04d}", name=f"压测第{i + 1}党支部", unit_id=unit_id)
+            for i, unit_id in enumerate(unit_ids)
+        ]
+        session.add_all(made)
+        session.flush()
+        rows = [
+            Member(
+                name=f"压测党员{b.id}-{j}",
+                gender="male" if j % 2 else "female",
+                branch_id=b.id,
+            )
+            for b in made
+            for j in range(members)
+        ]
+        session.add_all(rows)
+        admin = User(
+            username="bench_admin",
+            display_name="压测管理员",
+            role="city_admin",
+            # Never a valid hash: the token is minted directly, nobody logs in.
+            password_hash="!",
+        )
+        session.add(admin)
+        session.commit()
+        by_branch: dict[int, list[int]] = {b.id: [] for b in made}
+        for m in rows:
+            by_branch[m.branch_id].append(m.id)
+        return by_branch, admin.id
+
+
+def study_days(engine: Engine, branch_ids: Sequence[int]) -> list[date]:
+    """Days a study session may be held on in every given branch: in the study window of
+    their batch and not after today."""
+    with new_session(engine, write=False) as session:
+        windows = session.execute(
+            sa.select(BatchPhase.starts_on, BatchPhase.ends_on)
+            .join(UnitProgress, UnitProgress.batch_id == BatchPhase.batch_id)
+            .join(Branch, Branch.unit_id == UnitProgress.unit_id)
+            .where(Branch.id.in_(branch_ids), BatchPhase.phase == "study")
+        ).all()
+    first = max(w.starts_on for w in windows)
+    last = min(min(w.ends_on for w in windows), today())
+    if first > last:
+        raise SystemExit(f"no day lies in the study window ({first} to {last})")
+    return [last - timedelta(days=n) for n in range(min(20, (last - first).days + 1))]
+
+
+def create_sessions(
+    client: httpx.Client, clients: int, branch_ids: Sequence[int], days: Sequence[date]
+) -> list[list[tuple[str, int]]]:
+    """One session per client and branch, through POST /sessions; held on varied days so
+    that losing an attendance moves members' last attended dates."""
+    out: list[list[tuple[str, int]]] = []
+    n = 0
+    for c in range(clients):
+        own = []
+        for branch_id in branch_ids:
+            body = {
+                "branch_id": branch_id,
+                "held_on": days[n % len(days)].isoformat(),
+                "format": "collective_study",
+                "hours": str(SESSION_HOURS),
+                "topic": f"压测学习 {c + 1}-{branch_id}",
+            }
+            n += 1
+            answer = client.post(f"{API}/sessions", json=body)
+            if answer.status_code != 201:
+                raise SystemExit(f"POST /sessions answered {answer.status_code}: {answer.text}")
+            own.append((answer.json()["id"], branch_id))
+        out.append(own)
+    return out
+
+
+def records(members: Sequence[int], turn: int) -> list[tuple[int, str]]:
+    """The set a session gets on its ``turn``-th write: (member id, status)."""
+    return [(m, STATUSES[(i + turn) % len(STATUSES)]) for i, m in enumerate(members)]
+
+
+def vacuum_analyze(dsn: str) -> bool:
+    """VACUUM ANALYZE the database; answers whether the server runs autovacuum.
+
+    Done after the setup and before each timed run: fresh tables have no statistics (the
+    planner then guesses one row, and the totals' look-up takes a nested loop over every
+    session of the phase), and every PUT leaves a set of dead rows behind. A server with
+    autovacuum on would do both by itself, if not at once.
+    """
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+        row = conn.execute("SHOW autovacuum").fetchone()
+    return bool(row and row[0] == "on")
+
+
+# ---------------------------------------------------------------------------- the server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def campaign_command() -> list[str]:
+    script = Path(sys.executable).with_name("campaign")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from app.cli import main; main()"]
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the server's whole process group (uvicorn's supervisor and its workers),
+    then SIGKILL to whatever is left after a grace period."""
+    if process.poll() is not None:
+        return
+    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    port: int
+    pid: int  # uvicorn's supervisor, leader of the server's process group
+
+
+@contextmanager
+def running_server(url: str, workers: int, secret: str, log_level: str) -> Iterator[Server]:
+    """``campaign serve`` in its own process group, until /readyz answers. The group is
+    killed on the way out, whatever happens (Ctrl-C included)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        # Set, so that the workers share one key instead of racing to store one.
+        "SECRET_KEY": secret,
+        "LOG_LEVEL": log_level,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    command = [*campaign_command(), "serve", "--workers", str(workers), "--port", str(port)]
+    with tempfile.NamedTemporaryFile(prefix="campaign-bench-server-", suffix=".log") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_ready(base, process, Path(log.name))
+            yield Server(base, port, process.pid)
+        finally:
+            stop_group(process)
+
+
+def wait_ready(base: str, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited ({process.returncode}):\n{tail(log)}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the server was not ready after {timeout:.0f} s:\n{tail(log)}")
+
+
+def tail(log: Path, lines: int = 30) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+# Which worker holds which connection, from /proc (Linux). Uvicorn's workers share one
+# listening socket, and asyncio accepts every pending connection at one wake-up, so clients
+# that connect together mostly land on one worker: with keep-alive they stay there, and the
+# run would measure one worker, not --workers.
+
+
+def _tcp_sockets(port: int) -> dict[int, tuple[str, int]]:
+    """inode -> (state, remote port) of the TCP sockets whose local port is ``port``."""
+    out = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if int(f[1].rsplit(":", 1)[1], 16) == port:
+                out[int(f[9])] = (f[3], int(f[2].rsplit(":", 1)[1], 16))
+    return out
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(int(target[8:-1]))
+    except OSError:
+        pass
+    return inodes
+
+
+def worker_connections(server: Server) -> dict[int, set[int]] | None:
+    """Per worker pid, the client ports of its established connections; None off Linux."""
+    if not Path("/proc/net/tcp").exists():
+        return None
+    sockets = _tcp_sockets(server.port)
+    listening = {i for i, (state, _) in sockets.items() if state == "0A"}
+    out: dict[int, set[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == server.pid:
+            continue
+        try:
+            # Fields after the command's closing parenthesis: state, ppid, pgrp, ...
+            pgrp = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2])
+        except (OSError, IndexError, ValueError):
+            continue
+        if pgrp != server.pid:
+            continue
+        inodes = _socket_inodes(int(entry.name))
+        if inodes & listening:  # a worker (not the multiprocessing resource tracker)
+            out[int(entry.name)] = {
+                sockets[i][1] for i in inodes if i in sockets and sockets[i][0] == "01"
+            }
+    return out
+
+
+def spread(server: Server) -> list[int] | None:
+    """Established connections per worker, most loaded first."""
+    found = worker_connections(server)
+    return None if found is None else sorted((len(c) for c in found.values()), reverse=True)
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used so far; None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU seconds spent during a run by the server's workers, by the database's backends
+    and by this process (the clients), and the calls they served."""
+
+    server: float
+    database: float
+    clients: float
+    calls: int
+
+    def per_call_ms(self, seconds: float) -> float:
+        return 1000 * seconds / self.calls if self.calls else float("nan")
+
+
+class CpuMeter:
+    """Reads /proc before and after a run (Linux; elsewhere it reports nothing)."""
+
+    def __init__(self, server: Server, dsn: str) -> None:
+        self.server, self.dsn = server, dsn
+        self.enabled = Path("/proc/self/stat").exists()
+
+    def _pids(self) -> tuple[list[int], list[int]]:
+        workers = list(worker_connections(self.server) or {})
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            backends = [
+                pid
+                for (pid,) in conn.execute(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ]
+        return workers, backends
+
+    def _read(self) -> tuple[dict[int, float], dict[int, float], float]:
+        workers, backends = self._pids()
+        server = {p: c for p in workers if (c := _cpu_seconds(p)) is not None}
+        database = {p: c for p in backends if (c := _cpu_seconds(p)) is not None}
+        return server, database, time.process_time()
+
+    def __enter__(self) -> "CpuMeter":
+        if self.enabled:
+            self.before = self._read()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled and exc[0] is None:
+            self.after = self._read()
+
+    def use(self, calls: int) -> CpuUse | None:
+        if not self.enabled or not hasattr(self, "after"):
+            return None
+
+        def spent(before: dict[int, float], after: dict[int, float]) -> float:
+            # A backend that started during the run counts from zero; one that ended is lost.
+            return sum(c - before.get(p, 0.0) for p, c in after.items())
+
+        (s0, d0, c0), (s1, d1, c1) = self.before, self.after
+        return CpuUse(spent(s0, s1), spent(d0, d1), c1 - c0, calls)
+
+
+class WaitSampler:
+    """Samples, every ``every`` seconds, what the database's busy backends are doing:
+    running, waiting for a lock another transaction holds, or waiting for the application
+    to send its next statement in an open transaction ("idle in transaction")."""
+
+    QUERY = (
+        "SELECT state, wait_event_type FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND backend_type = 'client backend' AND state <> 'idle'"
+    )
+
+    def __init__(self, dsn: str, every: float = 0.1) -> None:
+        self.dsn, self.every = dsn, every
+        self.seen: Counter = Counter()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            while not self.stop.wait(self.every):
+                for state, wait in conn.execute(self.QUERY):
+                    if state == "idle in transaction":
+                        self.seen["waiting for the app"] += 1
+                    elif wait == "Lock":
+                        self.seen["waiting for a lock"] += 1
+                    elif wait is None:
+                        self.seen["running"] += 1
+                    else:
+                        self.seen[f"waiting ({wait})"] += 1
+
+    def __enter__(self) -> "WaitSampler":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(5)
+
+    def shares(self) -> str:
+        total = sum(self.seen.values())
+        if not total:
+            return "no busy backend seen"
+        return ", ".join(f"{what} {100 * n / total:.0f}%" for what, n in self.seen.most_common())
+
+
+def local_port(answer: httpx.Response) -> int:
+    return answer.extensions["network_stream"].get_extra_info("socket").getsockname()[1]
+
+
+def connect_balanced(
+    server: Server, headers: dict[str, str], count: int, workers: int, balance: bool
+) -> list[httpx.Client]:
+    """``count`` keep-alive clients, connected one after the other; with ``balance``, a
+    connection that lands on a worker already holding its share is made again (a bounded
+    number of times), so that every worker serves as many clients."""
+    share = ceil(count / workers)
+    load: Counter = Counter()
+    clients = []
+    for _ in range(count):
+        for attempt in range(50):
+            client = httpx.Client(base_url=server.base, headers=headers, timeout=60)
+            port = local_port(client.get("/healthz"))
+            holders = worker_connections(server) if balance else None
+            owner = next((pid for pid, ports in (holders or {}).items() if port in ports), None)
+            if owner is None or load[owner] < share or attempt == 49:
+                load[owner] += 1
+                clients.append(client)
+                break
+            client.close()
+    return clients
+
+
+# ---------------------------------------------------------------------------- the runs
+
+
+@dataclass
+class Run:
+    label: str
+    threads: int
+    rows_per_call: int
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # successful calls only
+    outcomes: Counter = field(default_factory=Counter)  # status code or exception name
+    first_error: str | None = None
+
+    @property
+    def ok(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def errors(self) -> int:
+        return sum(self.outcomes.values()) - self.ok
+
+    @property
+    def calls_per_s(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.calls_per_s * self.rows_per_call
+
+    def percentile_ms(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[max(0, ceil(p / 100 * len(ordered)) - 1)]
+
+
+Worker = Callable[[int, threading.Barrier, list[float], threading.Event, Run], None]
+
+
+def run_threads(
+    run: Run,
+    worker: Worker,
+    duration: float,
+    stop: threading.Event,
+    probe: Callable[[], object] | None = None,
+) -> tuple[Run, object]:
+    """Starts ``run.threads`` workers together; each loops until the shared deadline. The
+    run lasts from the start to the last call's end. ``probe`` is called once, half way
+    through; the run and what it answered are returned."""
+    barrier = threading.Barrier(run.threads + 1)
+    deadline: list[float] = []  # set before we, the last party, reach the barrier
+    ends = [0.0] * run.threads
+    lock = threading.Lock()
+
+    def body(n: int) -> None:
+        part = Run(run.label, 1, run.rows_per_call)
+        try:
+            worker(n, barrier, deadline, stop, part)
+        except threading.BrokenBarrierError:
+            return
+        except Exception as exc:  # a worker that died is an error, not a silent gap
+            part.outcomes[type(exc).__name__] += 1
+            part.first_error = part.first_error or repr(exc)
+            barrier.abort()  # if before the start: nobody waits for it forever
+        ends[n] = perf_counter()
+        with lock:
+            run.latencies += part.latencies
+            run.outcomes += part.outcomes
+            run.first_error = run.first_error or part.first_error
+
+    threads = [threading.Thread(target=body, args=(n,), daemon=True) for n in range(run.threads)]
+    for t in threads:
+        t.start()
+    started = perf_counter()
+    deadline.append(started + duration)
+    probed = None
+    try:
+        barrier.wait()
+        if probe is not None:
+            stop.wait(duration / 2)
+            probed = probe()
+        for t in threads:
+            while t.is_alive():  # a timed join, so that Ctrl-C reaches us
+                t.join(0.2)
+    except threading.BrokenBarrierError:
+        for t in threads:
+            t.join(60)
+        failed = f"{run.label}: a worker failed before the start: {run.first_error}"
+        raise SystemExit(failed) from None
+    finally:
+        stop.set()
+        barrier.abort()
+    run.seconds = max(ends) - started
+    return run, probed
+
+
+def put_url(session_id: str) -> str:
+    return f"{API}/sessions/{session_id}/attendance"
+
+
+class Bodies:
+    """The JSON of each session's set at each step, made once: the clients stay cheap."""
+
+    def __init__(self, workload: Workload) -> None:
+        self.workload = workload
+        self.made: dict[tuple[str, int], bytes] = {}
+
+    def __call__(self, session_id: str, branch_id: int, turn: int) -> bytes:
+        key = (session_id, turn % len(STATUSES))
+        if key not in self.made:
+            members = self.workload.branch_members[branch_id]
+            sets = [{"member_id": m, "status": s} for m, s in records(members, turn)]
+            self.made[key] = json.dumps({"records": sets}).encode()
+        return self.made[key]
+
+
+def warm_up(client: httpx.Client, workload: Workload, bodies: Bodies, turns: dict) -> None:
+    """One untimed PUT per session, one after the other: each session's first set written
+    (an insert only), and both workers' pools and caches warm."""
+    for session_id, branch_id in workload.all_sessions():
+        turn = turns[session_id] = turns[session_id] + 1
+        answer = client.put(put_url(session_id), content=bodies(session_id, branch_id, turn))
+        if answer.status_code != 200:
+            raise SystemExit(f"warm-up PUT answered {answer.status_code}: {answer.text[:300]}")
+
+
+def api_worker(
+    clients: Sequence[httpx.Client], workload: Workload, bodies: Bodies, turns: dict[str, int]
+) -> Worker:
+    """A client's loop: PUT its sessions in turn, every set one status step on."""
+
+    def worker(
+        n: int, barrier: threading.Barrier, deadline: list[float], stop: threading.Event, run: Run
+    ) -> None:
+        own, client = workload.sessions[n], clients[n]
+        barrier.wait()
+        i = 0
+        while not stop.is_set() and perf_counter() < deadline[0]:
+            session_id, branch_id = own[i % len(own)]
+            i += 1
+            turn = turns[session_id] = turns[session_id] + 1
+            content = bodies(session_id, branch_id, turn)
+            started = perf_counter()
+            try:
+                answer = client.put(put_url(session_id), content=content)
+            except httpx.HTTPError as exc:
+                run.outcomes[type(exc).__name__] += 1
+                run.first_error = run.first_error or repr(exc)
+                continue
+            took = perf_counter() - started
+            run.outcomes[answer.status_code] += 1
+            if answer.status_code == 200:
+                run.latencies.append(took)
+            else:
+                run.first_error = run.first_error or f"{answer.status_code} {answer.text[:300]}"
+
+    return worker
+
+
+INSERT = (
+    "INSERT INTO attendance (session_id, member_id, status, hours, credited, is_guest) "
+    "VALUES (%s, %s, %s, %s, %s, %s)"
+)
+DELETE = "DELETE FROM attendance WHERE session_id = %s"
+
+
+def raw_worker(dsn: str, workload: Workload, threads: int, turns: dict[str, int]) -> Worker:
+    """The same sets written with psycopg alone: per transaction, delete the session's rows
+    and executemany its new set (psycopg 3 pipelines the inserts), then commit."""
+    every = workload.all_sessions()
+    rows_of: dict[tuple[str, int], list[tuple]] = {}
+
+    def rows(session_id: str, branch_id: int, turn: int) -> list[tuple]:
+        key = (session_id, turn % len(STATUSES))
+        if key not in rows_of:
+            members = workload.branch_members[branch_id]
+            rows_of[key] = [
+                (session_id, m, s, None, SESSION_HOURS if s != "absent" else Decimal(0), False)
+                for m, s in records(members, turn)
+            ]
+        return rows_of[key]
+
+    def worker(
+        n: int, barrier: threading.Barrier, deadline: list[float], stop: threading.Event, run: Run
+    ) -> None:
+        own = every[n::threads]
+        if not own:
+            raise RuntimeError(f"{threads} raw threads, only {len(every)} sessions")
+        with psycopg.connect(dsn) as conn, conn.cursor() as cursor:
+            barrier.wait()
+            i = 0
+            while not stop.is_set() and perf_counter() < deadline[0]:
+                session_id, branch_id = own[i % len(own)]
+                i += 1
+                turn = turns[session_id] = turns[session_id] + 1
+                batch = rows(session_id, branch_id, turn)
+                started = perf_counter()
+                try:
+                    with conn.transaction():
+                        cursor.execute(DELETE, (session_id,))
+                        cursor.executemany(INSERT, batch)
+                except psycopg.Error as exc:
+                    run.outcomes[type(exc).__name__] += 1
+                    run.first_error = run.first_error or repr(exc)
+                    continue
+                run.latencies.append(perf_counter() - started)
+                run.outcomes["ok"] += 1
+
+    return worker
+
+
+# ---------------------------------------------------------------------------- the checks
+
+
+@dataclass(frozen=True)
+class Checks:
+    totals_differing: int
+    attendance_rows: int
+    expected_rows: int
+    audit_rows: int
+    expected_audit_rows: int
+
+
+def check(engine: Engine, workload: Workload, records_per_set: int, puts: int) -> Checks:
+    """After the API run: the running totals against a recomputation from the rows, each
+    session holding one full set, and one audit row per attendance write that succeeded."""
+    ids = [sid for sid, _ in workload.all_sessions()]
+    with new_session(engine, write=False) as session:
+        differing = len(totals.differences(session))
+        rows = session.scalar(
+            sa.select(sa.func.count()).select_from(Attendance).where(Attendance.session_id.in_(ids))
+        )
+        audits = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "attendance", AuditEntry.entity_id.in_(ids))
+        )
+    return Checks(differing, rows or 0, len(ids) * records_per_set, audits or 0, puts)
+
+
+# ---------------------------------------------------------------------------- the report
+
+
+def print_report(args: argparse.Namespace, api: Run, raws: Sequence[Run], checks: Checks) -> None:
+    header = (
+        f"{'side':<16} {'threads':>7} {'seconds':>7} {'calls':>7} {'calls/s':>8} "
+        f"{'rows/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6}"
+    )
+    print(
+        f"\nPostgreSQL, {args.workers} uvicorn workers, {args.records} records per set, "
+        f"{args.branches} branches of {args.members} members, one session per client and branch"
+        f"\n(VACUUM ANALYZE before each run; the server's autovacuum is {args.autovacuum})"
+    )
+    print(
+        f"machine: {os.cpu_count()} CPUs; 1-minute load average when the API run began: "
+        f"{args.load:.2f}"
+    )
+    if args.spread is not None:
+        balanced = "balanced" if args.balance else "as accepted, not balanced"
+        spread_text = " / ".join(map(str, args.spread))
+        print(f"API keep-alive connections per worker, mid-run ({balanced}): {spread_text}")
+    print(header)
+    print("-" * len(header))
+    for r in (api, *raws):
+        print(
+            f"{r.label:<16} {r.threads:>7} {r.seconds:>7.1f} {r.ok:>7,} {r.calls_per_s:>8.1f} "
+            f"{r.rows_per_s:>8,.0f} {r.percentile_ms(50):>7.1f} {r.percentile_ms(95):>7.1f} "
+            f"{r.percentile_ms(99):>7.1f} {1000 * max(r.latencies, default=0):>7.1f} "
+            f"{r.errors:>6}"
+        )
+    if (cpu := args.cpu) is not None:
+        total = cpu.server + cpu.database + cpu.clients
+        print(
+            f"\nAPI run, CPU per PUT: server workers {cpu.per_call_ms(cpu.server):.1f} ms, "
+            f"PostgreSQL backends {cpu.per_call_ms(cpu.database):.1f} ms, "
+            f"bench clients {cpu.per_call_ms(cpu.clients):.1f} ms; "
+            f"{total / api.seconds:.2f} CPUs busy on average"
+        )
+    print(f"API run, busy database backends (sampled every 0.1 s): {args.waits}")
+    print(
+        "\ncalls: API = PUT /sessions/{id}/attendance answered 200; raw = one transaction"
+        "\n(delete the session's rows, executemany the set, commit). Latency is per call."
+    )
+
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    print()
+    for raw in raws:
+        ratio = api.rows_per_s / raw.rows_per_s if raw.rows_per_s else float("nan")
+        target = (
+            f"  (target >= {TARGET_RATIO}: {verdict(ratio >= TARGET_RATIO)})"
+            if raw.threads == api.threads
+            else ""
+        )
+        print(f"API / raw rows/s, raw with {raw.threads} thread(s): {ratio:.2f}{target}")
+    p95 = api.percentile_ms(95)
+    print(f"API p95: {p95:.1f} ms  (target < {TARGET_P95_MS:.0f}: {verdict(p95 < TARGET_P95_MS)})")
+    errors = api.errors + sum(r.errors for r in raws)
+    print(f"errors: {errors}  (target 0: {verdict(errors == 0)})")
+    for r in (api, *raws):
+        if r.errors:
+            print(f"  {r.label}: {dict(r.outcomes)}; first: {r.first_error}")
+    print(
+        f"totals differing from the attendance rows after the API run: "
+        f"{checks.totals_differing}  (must be 0: {verdict(checks.totals_differing == 0)})"
+    )
+    print(
+        f"attendance rows of the bench sessions: {checks.attendance_rows:,} "
+        f"(expected {checks.expected_rows:,}); attendance audit rows: {checks.audit_rows:,} "
+        f"(expected one per successful PUT, {checks.expected_audit_rows:,})"
+    )
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def interrupt_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C: the server group is killed and the database dropped."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per timed run")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent API clients")
+    parser.add_argument("--records", type=int, default=200, help="records per attendance set")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--pg-url", default=DEFAULT_PG, help="a PostgreSQL server to make a throwaway database on"
+    )
+    parser.add_argument("--branches", type=int, default=4, help="large branches written to")
+    parser.add_argument(
+        "--members", type=int, default=None, help="active members per large branch (>= records)"
+    )
+    parser.add_argument("--scale", type=float, default=0.2, help="demo seed scale")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--raw-threads",
+        type=int,
+        nargs="*",
+        default=None,
+        help="threads of the raw executemany runs (default: as many as clients, and 1)",
+    )
+    parser.add_argument("--log-level", default="INFO", help="the server's LOG_LEVEL")
+    parser.add_argument(
+        "--no-balance",
+        dest="balance",
+        action="store_false",
+        help="keep the connections where the kernel puts them (often all on one worker)",
+    )
+    args = parser.parse_args(argv)
+    args.members = args.members or args.records + 50
+    if args.members < args.records:
+        parser.error("--members must be at least --records")
+    raw_threads = args.raw_threads if args.raw_threads is not None else [args.clients, 1]
+    interrupt_on_sigterm()
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    try:
+        with throwaway_postgres(args.pg_url, prefix="campaign_bench_ingest") as url:
+            upgrade(url)
+            engine = create_db_engine(url)
+            try:
+                seeded = seed_demo(engine, scale=args.scale, seed=args.seed)
+                say(f"demo scale {args.scale:g}: {seeded.members:,} members")
+                members, admin_id = create_large_branches(engine, args.branches, args.members)
+                days = study_days(engine, list(members))
+                dsn = (
+                    make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+                )
+                args.autovacuum = "on" if vacuum_analyze(dsn) else "off"
+                secret = secrets.token_urlsafe(48)
+                token, _ = issue_token(admin_id, 0, secret)
+                headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+                with running_server(url, args.workers, secret, args.log_level) as server:
+                    say(f"server ready at {server.base} ({args.workers} workers)")
+                    with httpx.Client(base_url=server.base, headers=headers, timeout=60) as client:
+                        sessions = create_sessions(client, args.clients, list(members), days)
+                        set_members = {b: ms[: args.records] for b, ms in members.items()}
+                        workload = Workload(set_members, sessions)
+                        turns = {sid: 0 for sid, _ in workload.all_sessions()}
+                        bodies = Bodies(workload)
+                        warm_up(client, workload, bodies, turns)
+                    vacuum_analyze(dsn)  # the sessions and sets just made
+                    clients = connect_balanced(
+                        server, headers, args.clients, args.workers, args.balance
+                    )
+                    try:
+                        say(f"API: {args.clients} clients for {args.duration:g} s")
+                        args.load = os.getloadavg()[0]
+                        with CpuMeter(server, dsn) as meter, WaitSampler(dsn) as waits:
+                            api, args.spread = run_threads(
+                                Run("API PUT", args.clients, args.records),
+                                api_worker(clients, workload, bodies, turns),
+                                args.duration,
+                                threading.Event(),
+                                probe=lambda: spread(server),
+                            )
+                        args.cpu = meter.use(api.ok)
+                        args.waits = waits.shares()
+                    finally:
+                        for c in clients:
+                            c.close()
+                warm = len(workload.all_sessions())
+                checks = check(engine, workload, args.records, api.ok + warm)
+                raws = []
+                for threads in raw_threads:
+                    vacuum_analyze(dsn)  # the same start as the API's: no dead rows
+                    say(f"raw: {threads} thread(s) for {args.duration:g} s")
+                    raw, _ = run_threads(
+                        Run("raw executemany", threads, args.records),
+                        raw_worker(dsn, workload, threads, turns),
+                        args.duration,
+                        threading.Event(),
+                    )
+                    raws.append(raw)
+            finally:
+                engine.dispose()
+    except KeyboardInterrupt:
+        say("interrupted: the server was stopped and the database dropped")
+        raise SystemExit(130) from None
+    print_report(args, api, raws, checks)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Offline sync: a phone's queue, item by item."""
+
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.auth.principal import Role
+from app.clock import today
+from app.study.models import StudySession
+from tests.auth import factories as users
+from tests.org import factories as org
+from tests.study.test_sessions import new_session, totals
+
+SYNC = "/api/v1/sync/sessions"
+
+
+def item(branch_id: int, members, **over) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        **new_session(branch_id),
+        "attendance": [{"member_id": m.id, "status": "present"} for m in members],
+        **over,
+    }
+
+
+def test_one_bad_item_does_not_hold_back_the_others(client, session, branch_in_study):
+    _, br, m = branch_in_study
+    good, bad = (
+        item(br.id, m[:2]),
+        item(br.id, m[:2], held_on=(today() + timedelta(days=2)).isoformat()),
+    )
+    other = item(br.id, [org.member(session)])  # a stranger in the set
+    r = client.post(SYNC, json={"sessions": [good, bad, other]})
+    assert r.status_code == 200, r.text
+    results = r.json()
+    assert [x["result"] for x in results] == ["created", "rejected", "rejected"]
+    assert results[1]["problem"]["status"] == 422
+    assert results[2]["problem"]["errors"][0]["loc"] == ["body", "records", 0, "member_id"]
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(StudySession)) == 1
+    assert totals(session, m[0].id)[0] == 3.0
+
+    good["attendance"].append({"member_id": m[2].id, "status": "late"})
+    again = client.post(SYNC, json={"sessions": [good, item(br.id, [])]}).json()
+    assert [x["result"] for x in again] == ["updated", "created"]
+    assert [x["result"] for x in client.post(SYNC, json={"sessions": [good]}).json()] == [
+        "unchanged"
+    ]
+    assert totals(session, m[2].id)[0] == 3.0
+
+
+def test_a_secretary_syncs_attendance_but_not_session_edits(client_as, session, branch_in_study):
+    _, br, m = branch_in_study
+    secretary = client_as(users.user(session, Role.branch_secretary, branch_id=br.id))
+    it = item(br.id, m[:1])
+    assert secretary.post(SYNC, json={"sessions": [it]}).json()[0]["result"] == "created"
+    it["topic"] = "改过的主题"
+    result = secretary.post(SYNC, json={"sessions": [it]}).json()[0]
+    assert result["result"] == "rejected" and result["problem"]["status"] == 403

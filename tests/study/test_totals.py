@@ -1,0 +1,171 @@
+"""The running totals equal the attendance rows, whatever sequence of writes made them.
+
+The expected totals are computed here in Python from what the test itself sent, not by the
+service's own recomputation query: the two would share any mistake.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.cli import cli
+from app.clock import today
+from app.study.models import MemberStudyTotal
+from tests.campaign import factories as campaign
+from tests.org import factories as org
+
+STATUSES = ["present", "late", "excused", "absent"]
+MEMBERS = 4
+
+
+@dataclass
+class Model:
+    """What the test believes: each live session's date, hours and attendance set."""
+
+    sessions: dict[str, dict] = field(default_factory=dict)
+
+    def expected(self) -> dict[int, tuple[Decimal, int, object]]:
+        out: dict[int, tuple[Decimal, int, object]] = {}
+        for s in self.sessions.values():
+            for member_id, (status, hours) in s["records"].items():
+                earns = status in ("present", "late")
+                credit = (
+                    min(Decimal(str(hours)), s["hours"])
+                    if earns and hours is not None
+                    else (s["hours"] if earns else Decimal(0))
+                )
+                h, n, last = out.get(member_id, (Decimal(0), 0, None))
+                if earns:
+                    last = max(last, s["held_on"]) if last else s["held_on"]
+                out[member_id] = (h + credit, n + int(earns), last)
+        return out
+
+
+record = st.tuples(
+    st.integers(0, MEMBERS - 1),
+    st.sampled_from(STATUSES),
+    st.one_of(st.none(), st.sampled_from([0.5, 1, 1.5, 2])),
+)
+operation = st.one_of(
+    st.tuples(st.just("create"), st.integers(0, 10), st.sampled_from([1, 2, 2.5, 3])),
+    st.tuples(st.just("attend"), st.integers(0, 5), st.lists(record, max_size=MEMBERS)),
+    st.tuples(st.just("hours"), st.integers(0, 5), st.sampled_from([0.5, 1.5, 3, 4])),
+    st.tuples(st.just("date"), st.integers(0, 5), st.integers(0, 10)),
+    st.tuples(st.just("delete"), st.integers(0, 5)),
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ops=st.lists(operation, min_size=1, max_size=12))
+def test_totals_equal_the_attendance_after_any_sequence(client, session, ops):
+    b = campaign.batch(session, start=today() - timedelta(days=20))
+    unit = org.unit(session)
+    branch = org.branch(session, unit.id)
+    members = [org.member(session, branch.id).id for _ in range(MEMBERS)]
+    campaign.enrol(session, unit.id, b.id, "study")
+    model = Model()
+
+    def pick(i):
+        ids = sorted(model.sessions)
+        return ids[i % len(ids)] if ids else None
+
+    for op in ops:
+        kind = op[0]
+        if kind == "create":
+            held_on = today() - timedelta(days=op[1])
+            r = client.post(
+                "/api/v1/sessions",
+                json={
+                    "branch_id": branch.id,
+                    "held_on": held_on.isoformat(),
+                    "hours": op[2],
+                    "format": "seminar",
+                    "topic": "专题讨论",
+                },
+            )
+            assert r.status_code == 201, r.text
+            model.sessions[r.json()["id"]] = {
+                "held_on": held_on,
+                "hours": Decimal(str(op[2])),
+                "records": {},
+            }
+        elif (sid := pick(op[1])) is None:
+            continue
+        elif kind == "attend":
+            records = {}
+            for index, status, hours in op[2]:
+                records[members[index]] = (status, hours if status in ("present", "late") else None)
+            body = [
+                {"member_id": m, "status": s, **({"hours": h} if h is not None else {})}
+                for m, (s, h) in records.items()
+            ]
+            r = client.put(f"/api/v1/sessions/{sid}/attendance", json={"records": body})
+            too_many = any(
+                h is not None and Decimal(str(h)) > model.sessions[sid]["hours"]
+                for s, h in records.values()
+            )
+            if too_many:
+                assert r.status_code == 422, r.text
+            else:
+                assert r.status_code == 200, r.text
+                model.sessions[sid]["records"] = records
+        elif kind == "hours":
+            r = client.patch(f"/api/v1/sessions/{sid}", json={"hours": op[2]})
+            assert r.status_code == 200, r.text
+            model.sessions[sid]["hours"] = Decimal(str(op[2]))
+        elif kind == "date":
+            held_on = today() - timedelta(days=op[2])
+            r = client.patch(f"/api/v1/sessions/{sid}", json={"held_on": held_on.isoformat()})
+            assert r.status_code == 200, r.text
+            model.sessions[sid]["held_on"] = held_on
+        elif kind == "delete":
+            assert client.delete(f"/api/v1/sessions/{sid}").status_code == 204
+            del model.sessions[sid]
+
+    session.rollback()
+    stored = {
+        t.member_id: (Decimal(t.hours), t.sessions, t.last_attended_on)
+        for t in session.scalars(
+            sa.select(MemberStudyTotal).where(MemberStudyTotal.member_id.in_(members))
+        )
+    }
+    zero = (Decimal(0), 0, None)
+    expected = model.expected()
+    for m in members:
+        assert stored.get(m, zero) == expected.get(m, zero), (m, ops)
+
+
+def test_verify_totals_finds_and_repairs_a_difference(client, session, cli_runner):
+    b = campaign.batch(session)
+    unit = org.unit(session)
+    branch = org.branch(session, unit.id)
+    m = org.member(session, branch.id)
+    campaign.enrol(session, unit.id, b.id, "study")
+    client.post(
+        "/api/v1/sessions",
+        json={
+            "branch_id": branch.id,
+            "held_on": today().isoformat(),
+            "hours": 2,
+            "format": "seminar",
+            "topic": "专题讨论",
+            "attendance": [{"member_id": m.id, "status": "present"}],
+        },
+    )
+    assert cli_runner.invoke(cli, ["verify-totals"]).exit_code == 0
+    session.execute(sa.update(MemberStudyTotal).values(hours=Decimal(99)))
+    session.commit()
+    broken = cli_runner.invoke(cli, ["verify-totals"])
+    assert broken.exit_code == 1 and f"member {m.id}" in broken.output
+    assert cli_runner.invoke(cli, ["verify-totals", "--fix"]).exit_code == 0
+    assert cli_runner.invoke(cli, ["verify-totals"]).exit_code == 0
+    session.rollback()
+    assert session.scalar(sa.select(MemberStudyTotal.hours)) == Decimal(2)
