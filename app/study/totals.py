@@ -79,6 +79,8 @@ def apply(session: Session, before: dict[Key, Contribution], after: dict[Key, Co
             }
         )
     if rows:
+        # An executemany of one cached statement: psycopg pipelines it, SQLite runs it in
+        # process. (A multi-row VALUES would be compiled anew for every set size.)
         session.execute(_add_differences(session), rows)
     if lost:
         _look_up_last_dates(session, lost)
@@ -86,36 +88,29 @@ def apply(session: Session, before: dict[Key, Contribution], after: dict[Key, Co
 
 
 def _look_up_last_dates(session: Session, keys: list[Key]) -> None:
-    """Sets the last attended date of each key from the attendance rows, which this
-    statement reads after the upsert above locked the totals rows, so it sees every writer
-    that committed before us."""
+    """Sets the last attended date of each key from the attendance rows. The upsert above
+    has locked these totals rows, so this statement, which starts after it, sees every
+    writer that committed before us (READ COMMITTED takes a snapshot per statement)."""
     groups: dict[tuple[int, str], list[int]] = {}
     for member_id, batch_id, phase in keys:
         groups.setdefault((batch_id, phase), []).append(member_id)
+    t = MemberStudyTotal.__table__
     for (batch_id, phase), member_ids in groups.items():
-        found = dict(
-            session.execute(
-                sa.select(Attendance.member_id, sa.func.max(StudySession.held_on))
-                .join(StudySession, StudySession.id == Attendance.session_id)
-                .where(
-                    Attendance.member_id.in_(member_ids),
-                    Attendance.status.in_(EARNING),
-                    StudySession.batch_id == batch_id,
-                    StudySession.phase == phase,
-                )
-                .group_by(Attendance.member_id)
-            ).all()
+        last = (
+            sa.select(sa.func.max(StudySession.held_on))
+            .join(Attendance, Attendance.session_id == StudySession.id)
+            .where(
+                Attendance.member_id == t.c.member_id,
+                Attendance.status.in_(EARNING),
+                StudySession.batch_id == t.c.batch_id,
+                StudySession.phase == t.c.phase,
+            )
+            .scalar_subquery()
         )
-        t = MemberStudyTotal.__table__
         session.execute(
             sa.update(t)
-            .where(
-                t.c.member_id == sa.bindparam("m"),
-                t.c.batch_id == batch_id,
-                t.c.phase == phase,
-            )
-            .values(last_attended_on=sa.bindparam("last")),
-            [{"m": m, "last": found.get(m)} for m in sorted(member_ids)],
+            .where(t.c.batch_id == batch_id, t.c.phase == phase, t.c.member_id.in_(member_ids))
+            .values(last_attended_on=last)
         )
 
 
