@@ -240,20 +240,7 @@ def _seed(scale: float, seed: int) -> None:
     from app.db import get_engine
     from app.demo import seed_demo
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = bar.add_task(step, total=total)
-            bar.update(tasks[step], completed=done, total=total)
-
+    with _progress() as progress:
         result = seed_demo(get_engine(), scale=scale, seed=seed, progress=progress)
     if result.already_seeded:
         console.print("The database already holds data; the demo wrote nothing.")

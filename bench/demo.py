@@ -16,10 +16,8 @@ import random
 import resource
 import sqlite3
 import sys
-import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from decimal import Decimal
@@ -41,9 +39,8 @@ from app.demo import CHUNK_SIZE, DEFAULT_SEED, Sizes, seed_demo
 from app.demo.campaign import CAMPAIGN_NAME, WINDOWS, DemoCampaign
 from app.demo.generator import build_plan
 from app.demo.study import generate_study, numbered_members, totals_statement
-from app.migrate import upgrade
 from app.models import metadata
-from tests.databases import throwaway_postgres
+from tests.databases import migrated_database
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TABLES = ("district", "unit", "branch", "member")
@@ -62,20 +59,6 @@ class Timing:
     @property
     def seed_write(self) -> float:
         return self.seed_total - self.seed_generate
-
-
-@contextmanager
-def fresh_database(kind: str, pg_server: str) -> Iterator[str]:
-    """A new migrated database's URL; removed afterwards."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="campaign-bench-") as folder:
-            url = f"sqlite:///{Path(folder) / 'bench.db'}"
-            upgrade(url)
-            yield url
-        return
-    with throwaway_postgres(pg_server, prefix="campaign_bench") as url:
-        upgrade(url)
-        yield url
 
 
 def time_seed(url: str, scale: float, seed: int) -> tuple[float, float]:
@@ -185,9 +168,9 @@ def time_raw(url: str, scale: float, seed: int) -> tuple[float, float, int]:
 def run(kind: str, scale: float, seed: int, repeat: int, pg_server: str) -> Timing:
     best: Timing | None = None
     for _ in range(repeat):
-        with fresh_database(kind, pg_server) as url:
+        with migrated_database(kind, pg_server) as url:
             seed_total, seed_generate = time_seed(url, scale, seed)
-        with fresh_database(kind, pg_server) as url:
+        with migrated_database(kind, pg_server) as url:
             raw_write, raw_generate, rows = time_raw(url, scale, seed)
         timing = Timing(kind, scale, rows, seed_total, seed_generate, raw_write, raw_generate)
         if best is None or timing.seed_total < best.seed_total:

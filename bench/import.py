@@ -23,9 +23,7 @@ import io
 import random
 import sqlite3
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -47,11 +45,10 @@ from app.demo import DEFAULT_SEED, Sizes, seed_demo
 from app.demo.generator import build_plan
 from app.demo.writer import insert_rows, reset_sequences
 from app.main import create_app
-from app.migrate import upgrade
 from app.models import metadata
 from app.org.enums import Gender, MemberCategory
 from tests.auth import factories
-from tests.databases import throwaway_postgres
+from tests.databases import migrated_database
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -84,20 +81,6 @@ class Timing:
         return self.raw_parse + self.raw_write
 
 
-@contextmanager
-def fresh_database(kind: str, pg_server: str) -> Iterator[str]:
-    """A new migrated database's URL; removed afterwards."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="campaign-bench-") as folder:
-            url = f"sqlite:///{Path(folder) / 'bench.db'}"
-            upgrade(url)
-            yield url
-        return
-    with throwaway_postgres(pg_server, prefix="campaign_bench") as url:
-        upgrade(url)
-        yield url
-
-
 def city_client(engine: Any) -> TestClient:
     with Session(engine, expire_on_commit=False) as session:
         admin = factories.user(session, Role.city_admin, username="bench_city")
@@ -106,7 +89,7 @@ def city_client(engine: Any) -> TestClient:
 
 def export_demo(seed: int) -> tuple[bytes, int, float]:
     """(the XLSX, its members, seconds the export took)."""
-    with fresh_database("sqlite", "") as url:
+    with migrated_database("sqlite", "") as url:
         engine = create_db_engine(url)
         try:
             seeded = seed_demo(engine, scale=1.0, seed=seed)
@@ -225,10 +208,10 @@ def run(kind: str, content: bytes, seed: int, repeat: int, pg_server: str) -> Ti
     apis: list[float] = []
     raws: list[tuple[float, float]] = []
     for _ in range(repeat):
-        with fresh_database(kind, pg_server) as url:
+        with migrated_database(kind, pg_server) as url:
             write_tree(url, seed)
             api, created = time_api(url, content)
-        with fresh_database(kind, pg_server) as url:
+        with migrated_database(kind, pg_server) as url:
             write_tree(url, seed)
             parse, write, rows = time_raw(url, content)
         assert created == rows, (created, rows)

@@ -47,3 +47,20 @@ def throwaway_postgres(server_url: str, prefix: str = "campaign_test") -> Iterat
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         admin.dispose()
+
+
+@contextmanager
+def migrated_database(kind: str, pg_server: str, prefix: str = "campaign_bench") -> Iterator[str]:
+    """For benchmarks: a fresh database of ``kind`` (sqlite or postgresql) at the newest
+    migration; removed afterwards."""
+    from app.migrate import upgrade
+
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as folder:
+            url = f"sqlite:///{Path(folder) / 'bench.db'}"
+            upgrade(url)
+            yield url
+        return
+    with throwaway_postgres(pg_server, prefix=prefix) as url:
+        upgrade(url)
+        yield url
