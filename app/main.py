@@ -14,6 +14,7 @@ from app.campaign.router import router as campaign_router
 from app.db import get_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.imports.router import router as imports_router
+from app.limits import BodySizeLimitMiddleware
 from app.logs import configure_logging
 from app.meta.router import labels_router
 from app.meta.router import router as meta_router
@@ -78,6 +79,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine if engine is not None else get_engine()
     install_error_handlers(app)
     _problems_only(app)
+    app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(meta_router)
     app.include_router(auth_router, prefix=API_PREFIX)

@@ -210,7 +210,9 @@ def _extend(
     session: Session, principal: Principal, progress: UnitProgress, until: date | None
 ) -> None:
     before = progress.extended_until
-    progress.extended_until = until or today() + DEFAULT_EXTENSION
+    wanted = until or today() + DEFAULT_EXTENSION
+    # A later refusal never cuts short an extension already granted.
+    progress.extended_until = max(wanted, before) if before else wanted
     session.flush()
     audit.record(
         session,

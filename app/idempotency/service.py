@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -38,7 +39,10 @@ class KeyReused(InvalidInput):
 
 def request_hash(method: str, path: str, body: Any) -> str:
     canonical = json.dumps(
-        [method, path, jsonable_encoder(body)], sort_keys=True, separators=(",", ":")
+        # Decimals as floats: 3 and 3.0 are the same request.
+        [method, path, jsonable_encoder(body, custom_encoder={Decimal: float})],
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -32,8 +32,13 @@ class SessionRepository:
         visible = sa.select(Branch.id).where(branch_condition(self.principal))
         return sa.select(StudySession).where(StudySession.branch_id.in_(visible))
 
-    def get(self, id: uuid.UUID) -> StudySession | None:
-        return self.session.scalar(self.base().where(StudySession.id == id))
+    def get(self, id: uuid.UUID, *, for_update: bool = False) -> StudySession | None:
+        """``for_update``: writers of one session take turns (PostgreSQL row lock), so that
+        each reads the set the previous one left and the totals move once per change."""
+        stmt = self.base().where(StudySession.id == id)
+        if for_update:
+            stmt = stmt.with_for_update(of=StudySession)
+        return self.session.scalar(stmt)
 
     def search(self, f: SessionFilter) -> sa.Select[tuple[StudySession]]:
         stmt = self.base()

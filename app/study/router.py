@@ -32,7 +32,7 @@ router = APIRouter(tags=["study"], responses=problem_responses(401, 422))
 
 SessionId = Annotated[uuid.UUID, Path(description="The session's UUID.")]
 ParentId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-WRITE = problem_responses(403, 404, 409)
+WRITE = problem_responses(403, 404, 409, 413)
 
 
 def _detail(session, principal, study_session) -> SessionDetail:

@@ -17,13 +17,15 @@ from app.campaign.models import UnitProgress
 from app.campaign.progress import phase_of
 from app.clock import today
 from app.errors import Conflict, InvalidInput, NotFound, UnknownReference
+from app.limits import PayloadTooLarge
 from app.org.enums import MemberStatus
-from app.org.models import Member
+from app.org.models import Branch, Member
 from app.org.repository import BranchRepository, district_of_branch
 from app.study import totals
 from app.study.models import Attendance, StudySession
 from app.study.repository import SessionRepository
 from app.study.schemas import (
+    MAX_RECORDS,
     AttendanceRecord,
     AttendanceWritten,
     SessionCreate,
@@ -52,8 +54,10 @@ class SessionIdTaken(Conflict):
     type, title = "session-id-taken", "A different session already has this id"
 
 
-def get_or_404(session: Session, principal: Principal, session_id: uuid.UUID) -> StudySession:
-    found = SessionRepository(session, principal).get(session_id)
+def get_or_404(
+    session: Session, principal: Principal, session_id: uuid.UUID, *, for_update: bool = False
+) -> StudySession:
+    found = SessionRepository(session, principal).get(session_id, for_update=for_update)
     if found is None:
         raise NotFound(f"No session with id {session_id}.")
     return found
@@ -101,23 +105,32 @@ def _check_records(
         seen.add(r.member_id)
         if r.hours is not None and r.hours > study_session.hours:
             raise _field("hours", "more than the session's hours", ["body", "records", i, "hours"])
+    # A guest's hours are kept under the session's batch and phase: only a guest whose own
+    # unit is in the same batch would see them in their own look-back.
     rows = session.execute(
-        sa.select(Member.id, Member.branch_id, Member.is_migrant, Member.is_outgoing).where(
-            Member.id.in_(seen), Member.status == MemberStatus.active.value
+        sa.select(
+            Member.id,
+            Member.branch_id,
+            Member.is_migrant,
+            Member.is_outgoing,
+            UnitProgress.batch_id,
         )
+        .join(Branch, Branch.id == Member.branch_id)
+        .outerjoin(UnitProgress, UnitProgress.unit_id == Branch.unit_id)
+        .where(Member.id.in_(seen), Member.status == MemberStatus.active.value)
     ).all()
     guests: dict[int, bool] = {}
-    for member_id, branch_id, migrant, outgoing in rows:
+    for member_id, branch_id, migrant, outgoing, batch_id in rows:
         if branch_id == study_session.branch_id:
             guests[member_id] = False
-        elif migrant or outgoing:
+        elif (migrant or outgoing) and batch_id == study_session.batch_id:
             guests[member_id] = True
     for i, r in enumerate(records):
         if r.member_id not in guests:
             raise _field(
                 "member_id",
                 f"member {r.member_id} is not an active member of this branch, nor a migrant "
-                "or outgoing member who may attend as a guest",
+                "or outgoing member of the same batch who may attend as a guest",
                 ["body", "records", i, "member_id"],
             )
     return guests
@@ -142,6 +155,10 @@ def write_attendance(
     Set-based, in a handful of statements whatever the set's size: this is the path every
     secretary's phone takes, many at once.
     """
+    if len(records) > MAX_RECORDS:
+        raise PayloadTooLarge(
+            f"At most {MAX_RECORDS} records per set; this one has {len(records)}."
+        )
     guests = _check_records(session, study_session, records)
     table = Attendance.__table__
     old_rows = session.execute(
@@ -252,7 +269,7 @@ def create_session(
 def update_session(
     session: Session, principal: Principal, session_id: uuid.UUID, data: SessionUpdate
 ) -> StudySession:
-    study_session = get_or_404(session, principal, session_id)
+    study_session = get_or_404(session, principal, session_id, for_update=True)
     principal.require(Action.edit_session)
     return apply_changes(session, principal, study_session, data.changes())
 
@@ -267,13 +284,16 @@ def apply_changes(
     before = audit.snapshot(study_session, SESSION_FIELDS)
     for field, value in changes.items():
         setattr(study_session, field, value.value if isinstance(value, Phase) else value)
-    _check_date(
-        session,
-        study_session.unit_id,
-        study_session.batch_id,
-        study_session.phase,
-        study_session.held_on,
-    )
+    # Only a new date or phase is checked against the window: a make-up session held in an
+    # extension stays editable after the unit has moved on.
+    if changes.keys() & {"held_on", "phase"}:
+        _check_date(
+            session,
+            study_session.unit_id,
+            study_session.batch_id,
+            study_session.phase,
+            study_session.held_on,
+        )
     if "hours" in changes:
         for r in records:
             earned = r.status in totals.EARNING
@@ -295,7 +315,7 @@ def apply_changes(
 
 
 def delete_session(session: Session, principal: Principal, session_id: uuid.UUID) -> None:
-    study_session = get_or_404(session, principal, session_id)
+    study_session = get_or_404(session, principal, session_id, for_update=True)
     principal.require(Action.edit_session)
     records = SessionRepository(session, principal).attendance(study_session.id)
     taken_back = totals.contributions(study_session, records)
@@ -319,7 +339,7 @@ def delete_session(session: Session, principal: Principal, session_id: uuid.UUID
 def put_attendance(
     session: Session, principal: Principal, session_id: uuid.UUID, records: list[AttendanceRecord]
 ) -> AttendanceWritten:
-    study_session = get_or_404(session, principal, session_id)
+    study_session = get_or_404(session, principal, session_id, for_update=True)
     principal.require(Action.record_session)
     changed = write_attendance(session, principal, study_session, records)
     counts = {s: 0 for s in ("present", "late", "excused", "absent")}

@@ -1,9 +1,10 @@
 """Offline sync: a phone's queue of sessions, each applied or refused on its own."""
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Action, Principal
-from app.errors import AppError, Forbidden, NotFound
+from app.errors import AppError, Forbidden, InvalidInput, NotFound
 from app.study import service
 from app.study.models import StudySession
 from app.study.repository import SessionRepository
@@ -23,6 +24,11 @@ def sync_sessions(session: Session, principal: Principal, request: SyncRequest) 
         except AppError as exc:
             savepoint.rollback()
             results.append(SyncResult(id=item.id, result="rejected", problem=exc.body()))
+        except DBAPIError:
+            # A value the database refuses (out of range, a NUL in text): this item's fault.
+            savepoint.rollback()
+            problem = InvalidInput("A value of this session cannot be stored.").body()
+            results.append(SyncResult(id=item.id, result="rejected", problem=problem))
         else:
             savepoint.commit()
             results.append(SyncResult(id=item.id, result=result))
@@ -30,16 +36,17 @@ def sync_sessions(session: Session, principal: Principal, request: SyncRequest) 
 
 
 def _sync_one(session: Session, principal: Principal, item: SyncItem) -> str:
-    existing = session.get(StudySession, item.id)
-    if existing is None:
+    if session.get(StudySession, item.id) is None:
         service.create_session(session, principal, SessionCreate(**item.model_dump()))
         return "created"
-    if SessionRepository(session, principal).get(item.id) is None:
+    existing = SessionRepository(session, principal).get(item.id, for_update=True)
+    if existing is None:
         raise NotFound(f"No session with id {item.id}.")
-    changed = False
-    _, _, phase = service.placement(session, principal, item.branch_id, item.phase)
     if item.branch_id != existing.branch_id:
         raise service.SessionIdTaken("This id belongs to a session of another branch.")
+    # A resent item without a phase keeps the session's own, whatever the unit's phase is now.
+    phase = item.phase.value if item.phase else existing.phase
+    changed = False
     if not service.same_content(existing, item, item.branch_id, phase):
         if not principal.may(Action.edit_session):
             raise Forbidden("Changing a recorded session is for unit admins and above.")
@@ -47,5 +54,6 @@ def _sync_one(session: Session, principal: Principal, item: SyncItem) -> str:
         changes = {f: v for f, v in fields.items() if getattr(existing, f) != v}
         service.apply_changes(session, principal, existing, changes)
         changed = True
-    changed = service.write_attendance(session, principal, existing, item.attendance) or changed
+    if item.attendance is not None:  # left out: the recorded set stays as it is
+        changed = service.write_attendance(session, principal, existing, item.attendance) or changed
     return "updated" if changed else "unchanged"

@@ -198,3 +198,30 @@ def test_two_concurrent_advances_exactly_one_wins(app, engine, session, unit_in_
         statuses = sorted(pool.map(advance, range(2)))
     assert statuses == [200, 409]
     assert session.scalar(sa.select(sa.func.count()).select_from(PhaseMove)) == 1
+
+
+def test_make_up_sessions_recorded_through_the_api_let_the_unit_advance(client, session):
+    """End to end: refused for want of hours, make-up study recorded, then advanced."""
+    b = factories.batch(session)
+    u = org.unit(session)
+    br = org.branch(session, u.id)
+    m = org.member(session, br.id)
+    factories.enrol(session, u.id, b.id, "study")
+    problem = assert_problem(_advance(client, u.id, to="evaluation"), 409)
+    assert problem["look_back"]["branches"][0]["short"][0]["member_id"] == m.id
+    for hours in (12, 12, 12, 4):
+        r = client.post(
+            "/api/v1/sessions",
+            json={
+                "branch_id": br.id,
+                "held_on": today().isoformat(),
+                "format": "make_up",
+                "hours": hours,
+                "topic": "补课：学习党章",
+                "attendance": [{"member_id": m.id, "status": "present"}],
+            },
+        )
+        assert r.status_code == 201, r.text
+    r = _advance(client, u.id, to="evaluation")
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "evaluation"

@@ -8,8 +8,10 @@ import sqlalchemy as sa
 from app.audit.models import AuditEntry
 from app.auth.principal import Role
 from app.clock import today
+from app.org.models import Branch
 from app.study.models import Attendance, MemberStudyTotal, StudySession
 from tests.auth import factories as users
+from tests.campaign import factories as campaign
 from tests.org import factories as org
 from tests.test_http import assert_problem
 
@@ -109,9 +111,9 @@ def test_edits_and_deletes_move_the_totals(client, session, branch_in_study):
 
 
 def test_bad_sessions_and_records_are_refused_writing_nothing(client, session, branch_in_study):
-    _, br, m = branch_in_study
+    b, br, m = branch_in_study
     stranger = org.member(session)  # another branch, no category
-    migrant = org.member(session, categories=["migrant"])
+    migrant = org.member(session, categories=["migrant"])  # a unit in no batch yet
     tomorrow = (today() + timedelta(days=1)).isoformat()
     assert assert_problem(client.post(SESSIONS, json=new_session(br.id, held_on=tomorrow)), 422)
     long_ago = (today() - timedelta(days=400)).isoformat()
@@ -142,10 +144,19 @@ def test_bad_sessions_and_records_are_refused_writing_nothing(client, session, b
         )
         assert problem["errors"][0]["loc"] == loc, problem
     too_many = {"records": [{"member_id": i + 1, "status": "present"} for i in range(1001)]}
-    assert_problem(client.put(f"{SESSIONS}/{sid}/attendance", json=too_many), 422)
+    assert_problem(client.put(f"{SESSIONS}/{sid}/attendance", json=too_many), 413)
+    huge = b'{"records": [' + b" " * (1024 * 1024) + b"]}"
+    r = client.put(
+        f"{SESSIONS}/{sid}/attendance", content=huge, headers={"content-type": "application/json"}
+    )
+    assert_problem(r, 413)
     assert count(session, Attendance) == 0
-    # A migrant member of another branch may attend as a guest, credited to themselves.
+    # A migrant of a unit outside the batch may not: their look-back would never see it.
     guest = {"records": [{"member_id": migrant.id, "status": "present"}]}
+    assert_problem(client.put(f"{SESSIONS}/{sid}/attendance", json=guest), 422)
+    # A migrant member of another branch in the batch may attend as a guest, credited to
+    # themselves.
+    campaign.enrol(session, session.get(Branch, migrant.branch_id).unit_id, b.id, "study")
     r = client.put(f"{SESSIONS}/{sid}/attendance", json=guest)
     assert r.status_code == 200 and r.json()["changed"] is True
     assert client.get(f"{SESSIONS}/{sid}").json()["attendance"][0]["is_guest"] is True
@@ -206,3 +217,29 @@ def test_a_members_study_shows_hours_gap_and_remedy(client, session, branch_in_s
     assert (study["hours"], study["sessions"], study["required_hours"]) == (3, 1, 40)
     assert body["gap"] is True and body["reasons"] == ["below_hours"]
     assert body["remedy"] == "home_delivery" and len(body["sessions"]) == 1
+
+
+def test_concurrent_writers_of_one_set_move_the_totals_once(
+    app, engine, session, branch_in_study, city_admin
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from app.study import totals as running
+
+    _, br, m = branch_in_study
+    headers = users.bearer(engine, city_admin)
+    with TestClient(app, headers=headers) as c:
+        sid = c.post(SESSIONS, json=new_session(br.id)).json()["id"]
+    body = {"records": [{"member_id": x.id, "status": "present"} for x in m]}
+
+    def put(_):
+        with TestClient(app, headers=headers) as c:
+            return c.put(f"{SESSIONS}/{sid}/attendance", json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert set(pool.map(put, range(6))) == {200}
+    session.rollback()
+    assert running.differences(session) == []
+    assert totals(session, m[0].id) == (3.0, 1, today())

@@ -58,3 +58,28 @@ def test_a_secretary_syncs_attendance_but_not_session_edits(client_as, session, 
     it["topic"] = "改过的主题"
     result = secretary.post(SYNC, json={"sessions": [it]}).json()[0]
     assert result["result"] == "rejected" and result["problem"]["status"] == 403
+
+
+def test_a_resent_item_keeps_its_phase_and_its_set(client, session, branch_in_study):
+    _, br, m = branch_in_study
+    it = item(br.id, m[:2])
+    assert client.post(SYNC, json={"sessions": [it]}).json()[0]["result"] == "created"
+    session.rollback()
+    from app.campaign.models import UnitProgress
+
+    progress = session.get(UnitProgress, br.unit_id)
+    progress.state = "evaluation"  # the unit moved on meanwhile
+    session.commit()
+    assert [x["result"] for x in client.post(SYNC, json={"sessions": [it]}).json()] == ["unchanged"]
+    without_set = {k: v for k, v in it.items() if k != "attendance"}
+    assert client.post(SYNC, json={"sessions": [without_set]}).json()[0]["result"] == "unchanged"
+    assert totals(session, m[0].id)[0] == 3.0
+
+
+def test_a_value_the_database_refuses_rejects_only_its_item(client, session, branch_in_study):
+    _, br, m = branch_in_study
+    good, odd = item(br.id, m[:1]), item(br.id, [], topic="主题\x00")
+    results = client.post(SYNC, json={"sessions": [good, odd]}).json()
+    assert results[0]["result"] == "created"
+    assert results[1]["result"] in ("rejected", "created")  # SQLite stores a NUL
+    assert client.get(f"/api/v1/sessions/{good['id']}").status_code == 200
