@@ -115,7 +115,29 @@ class InvalidInput(AppError):
 
     @classmethod
     def field(cls, name: str, msg: str, type: str = "value_error", where: str = "body"):
-        return cls(f"{name}: {msg}", errors=[{"loc": [where, name], "msg": msg, "type": type}])
+        return cls.at([where, name], msg, type)
+
+    @classmethod
+    def at(cls, loc: Sequence[str | int], msg: str, type: str = "value_error"):
+        """One bad value anywhere in the request: ``loc`` as FastAPI's own errors give it."""
+        name = ".".join(str(part) for part in loc[1:])
+        return cls(f"{name}: {msg}", errors=[{"loc": list(loc), "msg": msg, "type": type}])
+
+    @classmethod
+    def unknown_items(cls, name: str, entity: str, unknown: Sequence[tuple[int, object]]):
+        """Ids in a list field that name nothing the caller can reach: (index, id) pairs."""
+        shown = ", ".join(str(value) for _, value in unknown[:20])
+        return cls(
+            f"No {entity} with id {shown}.",
+            errors=[
+                {
+                    "loc": ["body", name, index],
+                    "msg": f"no {entity} with id {value}",
+                    "type": "unknown_reference",
+                }
+                for index, value in unknown[:200]
+            ],
+        )
 
 
 class UnknownReference(InvalidInput):

@@ -166,17 +166,7 @@ def selected_units(session: Session, principal: Principal, selection: UnitSelect
     visible = progress.visible_unit_ids(asked)
     unknown = [(i, u) for i, u in enumerate(asked) if u not in visible]
     if unknown:
-        raise InvalidInput(
-            f"No unit with id {', '.join(str(u) for _, u in unknown[:20])}.",
-            errors=[
-                {
-                    "loc": ["body", "unit_ids", i],
-                    "msg": f"no unit with id {u}",
-                    "type": "unknown_reference",
-                }
-                for i, u in unknown[:200]
-            ],
-        )
+        raise InvalidInput.unknown_items("unit_ids", "unit", unknown)
     return asked
 
 

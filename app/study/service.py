@@ -63,23 +63,17 @@ def get_or_404(
     return found
 
 
-def _field(name: str, msg: str, loc: list[Any] | None = None) -> InvalidInput:
-    return InvalidInput(
-        f"{name}: {msg}", errors=[{"loc": loc or ["body", name], "msg": msg, "type": "value_error"}]
-    )
-
-
 def _check_date(session: Session, unit_id: int, batch_id: int, phase: str, held_on: date) -> None:
     """A session lies in its phase's window, or in the unit's extension of it (make-up study),
     and not in the future."""
     if held_on > today():
-        raise _field("held_on", "must not be in the future")
+        raise InvalidInput.field("held_on", "must not be in the future")
     window = campaign_repo.phase(session, batch_id, phase)
     progress = session.get(UnitProgress, unit_id)
     extended = progress.extended_until if progress and progress.state == phase else None
     last = max(window.ends_on, extended or window.ends_on)
     if not window.starts_on <= held_on <= last:
-        raise _field(
+        raise InvalidInput.field(
             "held_on", f"must lie in the {phase} phase's window, {window.starts_on} to {last}"
         )
 
@@ -99,12 +93,10 @@ def _check_records(
     seen: set[int] = set()
     for i, r in enumerate(records):
         if r.member_id in seen:
-            raise _field(
-                "member_id", "appears twice in the set", ["body", "records", i, "member_id"]
-            )
+            raise InvalidInput.at(["body", "records", i, "member_id"], "appears twice in the set")
         seen.add(r.member_id)
         if r.hours is not None and r.hours > study_session.hours:
-            raise _field("hours", "more than the session's hours", ["body", "records", i, "hours"])
+            raise InvalidInput.at(["body", "records", i, "hours"], "more than the session's hours")
     # A guest's hours are kept under the session's batch and phase: only a guest whose own
     # unit is in the same batch would see them in their own look-back.
     rows = session.execute(
@@ -127,11 +119,10 @@ def _check_records(
             guests[member_id] = True
     for i, r in enumerate(records):
         if r.member_id not in guests:
-            raise _field(
-                "member_id",
+            raise InvalidInput.at(
+                ["body", "records", i, "member_id"],
                 f"member {r.member_id} is not an active member of this branch, nor a migrant "
                 "or outgoing member of the same batch who may attend as a guest",
-                ["body", "records", i, "member_id"],
             )
     return guests
 

@@ -100,16 +100,7 @@ def _check_scope(session: Session, principal: Principal, role: Role, scope: dict
         units = UnitRepository(session, principal)
         for index, unit_id in enumerate(scope["unit_ids"]):
             if not units.exists(unit_id):
-                raise InvalidInput(
-                    f"No unit with id {unit_id}.",
-                    errors=[
-                        {
-                            "loc": ["body", "unit_ids", index],
-                            "msg": f"no unit with id {unit_id}",
-                            "type": "unknown_reference",
-                        }
-                    ],
-                )
+                raise InvalidInput.unknown_items("unit_ids", "unit", [(index, unit_id)])
 
 
 def _require_whole_team_inside(session: Session, principal: Principal, unit_ids: list[int]) -> None:
