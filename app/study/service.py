@@ -4,7 +4,7 @@ the same transaction (app/study/totals.py), so reports never disagree with the r
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -78,10 +78,12 @@ def _check_date(session: Session, unit_id: int, batch_id: int, phase: str, held_
         )
 
 
-def _credited(record: AttendanceRecord, session_hours: Decimal) -> Decimal:
-    if not record.status.earns:
+def credited(status: str, hours: Decimal | None, session_hours: Decimal) -> Decimal:
+    """Present and late earn the session's hours, or the record's own if fewer; excused and
+    absent earn nothing."""
+    if status not in totals.EARNING:
         return Decimal(0)
-    return session_hours if record.hours is None else min(record.hours, session_hours)
+    return session_hours if hours is None else min(Decimal(hours), session_hours)
 
 
 def _check_records(
@@ -127,6 +129,11 @@ def _check_records(
     return guests
 
 
+class Written(NamedTuple):
+    changed: bool
+    summary: dict[str, Any]  # counts per status and the credited hours of the set
+
+
 def _attendance_summary(records: list[totals.Mark]) -> dict[str, Any]:
     counts = {s: 0 for s in ("present", "late", "excused", "absent")}
     for r in records:
@@ -139,9 +146,9 @@ def write_attendance(
     principal: Principal,
     study_session: StudySession,
     records: list[AttendanceRecord],
-) -> bool:
-    """Replaces the session's set; answers whether anything changed. The same set written
-    again changes no row, no total and writes no audit entry.
+) -> Written:
+    """Replaces the session's set; answers whether anything changed, and the set's counts.
+    The same set written again changes no row, no total and writes no audit entry.
 
     Set-based, in a handful of statements whatever the set's size: this is the path every
     secretary's phone takes, many at once.
@@ -165,7 +172,7 @@ def write_attendance(
             "member_id": r.member_id,
             "status": r.status.value,
             "hours": r.hours,
-            "credited": _credited(r, session_hours),
+            "credited": credited(r.status.value, r.hours, session_hours),
             "is_guest": guests[r.member_id],
         }
         for r in records
@@ -176,9 +183,10 @@ def write_attendance(
         == (n["status"], n["hours"], n["credited"])
         for n in new
     )
-    if unchanged:
-        return False
     new_marks = [totals.Mark(n["member_id"], n["status"], n["credited"]) for n in new]
+    summary = _attendance_summary(new_marks)
+    if unchanged:
+        return Written(False, summary)
     session.execute(sa.delete(table).where(table.c.session_id == study_session.id))
     if new:
         session.execute(sa.insert(table), new)
@@ -195,9 +203,9 @@ def write_attendance(
         study_session.id,
         district_id=district_of_branch(session, study_session.branch_id),
         before=_attendance_summary(old_rows),
-        after=_attendance_summary(new_marks),
+        after=summary,
     )
-    return True
+    return Written(True, summary)
 
 
 def placement(session: Session, principal: Principal, branch_id: int, phase: Phase | None):
@@ -287,9 +295,7 @@ def apply_changes(
         )
     if "hours" in changes:
         for r in records:
-            earned = r.status in totals.EARNING
-            own = Decimal(study_session.hours) if r.hours is None else Decimal(r.hours)
-            r.credited = min(own, Decimal(study_session.hours)) if earned else Decimal(0)
+            r.credited = credited(r.status, r.hours, Decimal(study_session.hours))
     session.flush()
     totals.apply(session, before_totals, totals.contributions(study_session, records))
     audit.record(
@@ -332,16 +338,10 @@ def put_attendance(
 ) -> AttendanceWritten:
     study_session = get_or_404(session, principal, session_id, for_update=True)
     principal.require(Action.record_session)
-    changed = write_attendance(session, principal, study_session, records)
-    counts = {s: 0 for s in ("present", "late", "excused", "absent")}
-    credited = Decimal(0)
-    for r in records:
-        counts[r.status.value] += 1
-        credited += _credited(r, Decimal(study_session.hours))
+    written = write_attendance(session, principal, study_session, records)
     return AttendanceWritten(
         session_id=study_session.id,
-        changed=changed,
+        changed=written.changed,
         records=len(records),
-        **counts,
-        credited_hours=float(credited),
+        **{**written.summary, "credited_hours": float(written.summary["credited_hours"])},
     )

@@ -55,5 +55,6 @@ def _sync_one(session: Session, principal: Principal, item: SyncItem) -> str:
         service.apply_changes(session, principal, existing, changes)
         changed = True
     if item.attendance is not None:  # left out: the recorded set stays as it is
-        changed = service.write_attendance(session, principal, existing, item.attendance) or changed
+        written = service.write_attendance(session, principal, existing, item.attendance)
+        changed = written.changed or changed
     return "updated" if changed else "unchanged"

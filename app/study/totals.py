@@ -20,7 +20,7 @@ from app.study.enums import AttendanceStatus
 from app.study.models import Attendance, MemberStudyTotal, StudySession
 
 Key = tuple[int, int, str]  # member_id, batch_id, phase
-EARNING = (AttendanceStatus.present.value, AttendanceStatus.late.value)
+EARNING = tuple(s.value for s in AttendanceStatus if s.earns)
 
 
 class Mark(NamedTuple):
