@@ -77,6 +77,17 @@ def get_engine() -> Engine:
     return create_db_engine(get_settings().database_url)
 
 
+def advisory_xact_lock(session: Session, key: str, *, wait: bool = True) -> bool:
+    """Serialises work on ``key`` until the transaction ends, across every worker: on
+    PostgreSQL a transaction-scoped advisory lock (``wait=False``: answers whether it was
+    free). SQLite's writing transactions already run one at a time, so there it is a no-op."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    lock = sa.func.pg_advisory_xact_lock if wait else sa.func.pg_try_advisory_xact_lock
+    taken = session.scalar(sa.select(lock(sa.func.hashtext(key))))
+    return True if wait else bool(taken)
+
+
 def writer(engine: Engine) -> Engine:
     """The same engine, marked so that its transactions take SQLite's write lock up front."""
     return engine.execution_options(**{_SQLITE_IMMEDIATE: True})

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import LoginFailure
 from app.clock import utcnow
 from app.config import get_settings
+from app.db import advisory_xact_lock
 from app.errors import TooManyRequests
 
 
@@ -21,18 +22,11 @@ def _window() -> timedelta:
     return timedelta(minutes=get_settings().login_failure_window_minutes)
 
 
-def _serialise(session: Session, username: str) -> None:
-    """One reservation per username at a time. SQLite's writing transactions are serial
-    already (BEGIN IMMEDIATE); PostgreSQL takes a lock on the username until commit."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(username))))
-
-
 def reserve(session: Session, username: str) -> int:
     """Counts one attempt for ``username`` and answers its id, or raises 429 when the limit
     of failures in the window is reached (refused attempts are not counted, so the lock
     opens when the oldest counted failure ages out). The caller commits."""
-    _serialise(session, username)
+    advisory_xact_lock(session, f"login:{username}")  # one reservation per username at a time
     now, window = utcnow(), _window()
     # Old failures of any username go: unknown names tried once must not pile up forever.
     session.execute(sa.delete(LoginFailure).where(LoginFailure.at <= now - window))

@@ -1,15 +1,14 @@
 """Exemptions: members left out of a phase's look-back for a stated reason."""
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.auth.principal import Action, Principal
-from app.campaign.models import MemberExemption, UnitProgress
+from app.campaign import repository as campaign_repo
+from app.campaign.models import MemberExemption
 from app.campaign.progress import NotEnrolled, phase_of
 from app.campaign.schemas import ExemptionWrite
 from app.errors import NotFound
-from app.org.models import Branch
 from app.org.repository import MemberRepository, district_of_branch
 
 
@@ -18,11 +17,7 @@ def _member_and_phase(session: Session, principal: Principal, member_id: int):
     if member is None:
         raise NotFound(f"No member with id {member_id}.")
     principal.require(Action.exempt_member)
-    progress = session.scalar(
-        sa.select(UnitProgress)
-        .join(Branch, Branch.unit_id == UnitProgress.unit_id)
-        .where(Branch.id == member.branch_id)
-    )
+    progress = campaign_repo.progress_of_branch(session, member.branch_id)
     if progress is None:
         raise NotEnrolled("The member's unit is in no batch.")
     return member, progress.batch_id, phase_of(progress)

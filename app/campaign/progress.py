@@ -23,8 +23,7 @@ from app.campaign.schemas import (
 from app.campaign.service import get_batch, selected_units
 from app.clock import today, utcnow
 from app.errors import Conflict, InvalidInput, NotFound
-from app.org.models import Unit
-from app.org.repository import UnitRepository
+from app.org.repository import UnitRepository, district_of_unit
 
 DEFAULT_EXTENSION = timedelta(days=14)
 
@@ -197,7 +196,7 @@ def _advance(
         "override" if overridden else "advance",
         "unit",
         progress.unit_id,
-        district_id=_district_of(session, progress.unit_id),
+        district_id=district_of_unit(session, progress.unit_id),
         before={"state": current.value},
         after={"state": target.value, "override_reason": overridden},
     )
@@ -220,14 +219,10 @@ def _extend(
         "extend",
         "unit",
         progress.unit_id,
-        district_id=_district_of(session, progress.unit_id),
+        district_id=district_of_unit(session, progress.unit_id),
         before={"extended_until": before},
         after={"extended_until": progress.extended_until},
     )
-
-
-def _district_of(session: Session, unit_id: int) -> int | None:
-    return session.scalar(sa.select(Unit.district_id).where(Unit.id == unit_id))
 
 
 def bulk_advance(

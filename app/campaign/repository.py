@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.campaign.models import Batch, BatchPhase, Campaign, UnitProgress
-from app.org.models import Unit
+from app.org.models import Branch, Unit
 from app.org.scope import unit_condition
 
 
@@ -40,6 +40,15 @@ def enrolled_counts(session: Session, batch_ids: list[int]) -> dict[int, int]:
 
 def phase(session: Session, batch_id: int, name: str) -> BatchPhase | None:
     return session.get(BatchPhase, (batch_id, name))
+
+
+def progress_of_branch(session: Session, branch_id: int) -> UnitProgress | None:
+    """The enrolment of the branch's unit (None: the unit is in no batch)."""
+    return session.scalar(
+        sa.select(UnitProgress)
+        .join(Branch, Branch.unit_id == UnitProgress.unit_id)
+        .where(Branch.id == branch_id)
+    )
 
 
 class ProgressRepository:

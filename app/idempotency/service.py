@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
+from app.db import advisory_xact_lock
 from app.errors import Conflict, InvalidInput
 from app.idempotency.models import IdempotencyKey
 
@@ -111,8 +112,5 @@ class Idempotency:
         self.session.flush()
 
     def _lock(self) -> None:
-        if self.session.get_bind().dialect.name != "postgresql":
-            return
-        lock = sa.func.pg_try_advisory_xact_lock(sa.func.hashtext(f"{self.user_id}:{self.key}"))
-        if not self.session.scalar(sa.select(lock)):
+        if not advisory_xact_lock(self.session, f"{self.user_id}:{self.key}", wait=False):
             raise KeyInUse("The first request with this key has not finished; retry shortly.")

@@ -140,6 +140,11 @@ class MemberRepository(Repository[Member]):
         )
 
 
+def district_of_unit(session: Session, unit_id: int) -> int | None:
+    """Where a unit lies, for audit rows (unscoped: the caller already reached it)."""
+    return session.scalar(sa.select(Unit.district_id).where(Unit.id == unit_id))
+
+
 def district_of_branch(session: Session, branch_id: int) -> int | None:
     """Where a branch lies, for audit rows (unscoped: the caller already reached it)."""
     return session.scalar(

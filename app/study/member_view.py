@@ -9,10 +9,8 @@ from app.auth.principal import Principal
 from app.campaign import repository as campaign_repo
 from app.campaign.enums import Phase, UnitState
 from app.campaign.lookback import remedy_for
-from app.campaign.models import UnitProgress
 from app.clock import today
 from app.errors import NotFound
-from app.org.models import Branch
 from app.org.repository import MemberRepository
 from app.study.models import Attendance, MemberStudyTotal, StudySession
 from app.study.schemas import AttendedSession, MemberStudyRead, PhaseStudy
@@ -25,11 +23,7 @@ def member_study(session: Session, principal: Principal, member_id: int) -> Memb
     member = MemberRepository(session, principal).get(member_id)
     if member is None:
         raise NotFound(f"No member with id {member_id}.")
-    progress = session.scalar(
-        sa.select(UnitProgress)
-        .join(Branch, Branch.unit_id == UnitProgress.unit_id)
-        .where(Branch.id == member.branch_id)
-    )
+    progress = campaign_repo.progress_of_branch(session, member.branch_id)
     phases: list[PhaseStudy] = []
     current = None
     gap_reasons: list[str] = []
