@@ -38,7 +38,8 @@ from app.db import create_db_engine
 from app.demo import CHUNK_SIZE, DEFAULT_SEED, Sizes, seed_demo
 from app.demo.campaign import CAMPAIGN_NAME, WINDOWS, DemoCampaign
 from app.demo.generator import build_plan
-from app.demo.study import generate_study, numbered_members, totals_statement
+from app.demo.study import generate_study
+from app.demo.study_write import numbered_members, totals_statement
 from app.models import metadata
 from tests.databases import migrated_database
 

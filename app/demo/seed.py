@@ -15,7 +15,7 @@ from app.db import writer
 from app.demo.campaign import seed_campaign
 from app.demo.generator import Row, build_plan
 from app.demo.shares import DISTRICTS, Sizes
-from app.demo.study import write_study
+from app.demo.study_write import write_study
 from app.demo.timing import Timed
 from app.demo.writer import analyze, claim_empty_database, insert_rows, reset_sequences
 from app.models import metadata
