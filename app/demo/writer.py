@@ -11,12 +11,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.db import UTCDateTime
+from app.db import TIMESTAMPS, stamp_values
 
 # Any constant will do, as long as nothing else in the service locks on it: the seed runs
 # one at a time per database.
 SEED_LOCK_KEY = 0x63616D70_64656D6F  # "campdemo"
-TIMESTAMPS = ("created_at", "updated_at")
 
 
 def claim_empty_database(conn: sa.Connection, district: sa.Table) -> bool:
@@ -99,21 +98,6 @@ def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> Sequence
     except TypeError:  # an unhashable value
         return tuple(map(process, column))
     return tuple(map(done.__getitem__, column))
-
-
-def stamp_values(
-    dialect: sa.Dialect, stamp: datetime, names: tuple[str, ...] = TIMESTAMPS
-) -> dict[str, sa.ColumnElement[Any]]:
-    """The timestamps as one SQL literal each, rendered once by UTCDateTime itself.
-
-    A bound value would be converted again for every row of the executemany; the stamp is
-    the same for all, and on SQLite that conversion was a third of the seed's write time.
-    The value is our own clock's, never input, so rendering it into the SQL is safe.
-    """
-    rendered = sa.literal(stamp, UTCDateTime).compile(
-        dialect=dialect, compile_kwargs={"literal_binds": True}
-    )
-    return {name: sa.literal_column(str(rendered), UTCDateTime) for name in names}
 
 
 def _copy(

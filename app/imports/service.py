@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.auth.principal import Action, Principal
 from app.clock import utcnow
-from app.demo.writer import stamp_values
+from app.db import stamp_values
 from app.errors import InvalidInput
 from app.imports import lookups
 from app.imports.cells import CellError, text
