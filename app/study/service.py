@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app import bulk
 from app.audit import service as audit
 from app.auth.principal import Action, Principal
 from app.campaign import repository as campaign_repo
@@ -111,7 +112,8 @@ def _check_records(
         )
         .join(Branch, Branch.id == Member.branch_id)
         .outerjoin(UnitProgress, UnitProgress.unit_id == Branch.unit_id)
-        .where(Member.id.in_(seen), Member.status == MemberStatus.active.value)
+        .where(bulk.among_ids(session, Member.id, list(seen)))
+        .where(Member.status == MemberStatus.active.value)
     ).all()
     guests: dict[int, bool] = {}
     for member_id, branch_id, migrant, outgoing, batch_id in rows:
@@ -188,8 +190,7 @@ def write_attendance(
     if unchanged:
         return Written(False, summary)
     session.execute(sa.delete(table).where(table.c.session_id == study_session.id))
-    if new:
-        session.execute(sa.insert(table), new)
+    bulk.insert_rows(session, table, new)
     totals.apply(
         session,
         totals.contributions(study_session, old_rows),

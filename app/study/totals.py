@@ -13,9 +13,10 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
+from app import bulk
 from app.study.enums import AttendanceStatus
 from app.study.models import Attendance, MemberStudyTotal, StudySession
 
@@ -42,9 +43,10 @@ def contributions(
     study_session: StudySession, records: Iterable[Mark | Attendance]
 ) -> dict[Key, Contribution]:
     """What a session's records add to each member's totals."""
+    batch_id, phase, held_on = study_session.batch_id, study_session.phase, study_session.held_on
     return {
-        (r.member_id, study_session.batch_id, study_session.phase): Contribution(
-            Decimal(r.credited), r.status in EARNING, study_session.held_on
+        (r.member_id, batch_id, phase): Contribution(
+            Decimal(r.credited), r.status in EARNING, held_on
         )
         for r in records
     }
@@ -78,10 +80,14 @@ def apply(session: Session, before: dict[Key, Contribution], after: dict[Key, Co
                 "last_attended_on": gained,
             }
         )
-    if rows:
-        # An executemany of one cached statement: psycopg pipelines it, SQLite runs it in
-        # process. (A multi-row VALUES would be compiled anew for every set size.)
-        session.execute(_add_differences(session), rows)
+    # The rows are in key order, and stay in it on PostgreSQL too.
+    bulk.insert_rows(
+        session,
+        MemberStudyTotal.__table__,
+        rows,
+        finish=_add_differences,
+        order_by=("member_id", "batch_id", "phase"),
+    )
     if lost:
         _look_up_last_dates(session, lost)
     return len(rows)
@@ -109,16 +115,14 @@ def _look_up_last_dates(session: Session, keys: list[Key]) -> None:
         )
         session.execute(
             sa.update(t)
-            .where(t.c.batch_id == batch_id, t.c.phase == phase, t.c.member_id.in_(member_ids))
+            .where(t.c.batch_id == batch_id, t.c.phase == phase)
+            .where(bulk.among_ids(session, t.c.member_id, member_ids))
             .values(last_attended_on=last)
         )
 
 
-def _add_differences(session: Session):
-    dialect = session.get_bind().dialect.name
-    # On the table, not the entity: the ORM would split the batch wherever a row's
-    # last_attended_on is None and another's is not, one round trip per row.
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(MemberStudyTotal.__table__)
+def _add_differences(insert: Insert) -> Insert:
+    """Adds each row to the member's total, or starts the total with it."""
     t, new = MemberStudyTotal.__table__.c, insert.excluded
     return insert.on_conflict_do_update(
         index_elements=["member_id", "batch_id", "phase"],
