@@ -248,7 +248,11 @@ def _seed(scale: float, seed: int) -> None:
         console.print(
             f"Demo written in {result.seconds:.1f} s: {result.districts:,} districts, "
             f"{result.units:,} units, {result.branches:,} branches, {result.members:,} members, "
-            f"{result.sessions:,} study sessions, {result.attendance:,} attendance records."
+            f"{result.sessions:,} study sessions, {result.attendance:,} attendance records; "
+            f"{result.units_past_study:,} units past study, "
+            f"{result.evaluations:,} evaluations, "
+            f"{result.rectification_items:,} rectification items, "
+            f"{result.inspections:,} inspections."
         )
     _print_demo_users(create=not result.already_seeded)
 

@@ -1,7 +1,8 @@
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -12,7 +13,13 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./campaign.db"
     # Concurrent SQLite writers wait this long for the lock instead of failing at once.
     sqlite_busy_timeout_ms: int = 5000
+    # PostgreSQL: a request's statement running longer is cancelled and answered 503, so one
+    # slow query cannot hold a worker and a connection for ever. 0: no limit.
+    statement_timeout_ms: int = Field(default=30_000, ge=0)
     log_level: str = "INFO"
+    # Browser origins (mobile web front-ends) allowed to call the API cross-origin, e.g.
+    # CORS_ORIGINS=https://m.example.cn,https://h5.example.cn. Empty: CORS off.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Signs access tokens. Unset, a key is generated once and kept in the database, so that
     # every worker process agrees; set it to rotate keys or to share one across databases.
     secret_key: SecretStr | None = Field(default=None, min_length=32)
@@ -21,6 +28,13 @@ class Settings(BaseSettings):
     # Failed logins per username within the window before further attempts are refused.
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
 
 @lru_cache

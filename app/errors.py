@@ -8,10 +8,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from app.headers import SECURITY_HEADERS
 from app.request_context import request_id_of
 
 logger = logging.getLogger(__name__)
@@ -191,7 +194,22 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
         "status": exc.status_code,
         "detail": detail,
     }
-    return problem_response(exc.status_code, body, headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+    return problem_response(exc.status_code, body, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method served at the path. Starlette's own Allow names only the first route
+    that matched, and FastAPI keeps one route per method (GET and POST of /units are two)."""
+    methods: set[str] = set()
+    probe = {**request.scope, "method": ""}
+    for route in iter_route_contexts(request.app.router.routes):
+        match, _ = route.matches(probe)
+        if match is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
 
 
 async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
@@ -209,14 +227,42 @@ async def _data_error(request: Request, exc: DataError) -> JSONResponse:
     return problem_response(422, body)
 
 
+async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+    # SQLite's driver refuses an integer past 64 bits before the statement runs: a number
+    # some parameter forgot to bound, still the caller's input, and nothing was written.
+    logger.warning("overflow answered as 422", exc_info=exc)
+    return problem_response(422, InvalidInput("A number is out of range.").body())
+
+
+class QueryTimeout(AppError):
+    status, type, title = 503, "query-timeout", "The database took too long"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A database statement ran past the server's time limit and was cancelled; "
+            "nothing was changed. Try again shortly, or narrow the request.",
+            headers={"Retry-After": "5"},
+        )
+
+
+async def _operational_error(request: Request, exc: OperationalError) -> JSONResponse:
+    # 57014: PostgreSQL cancelled the statement at statement_timeout (app/config.py).
+    if getattr(exc.orig, "sqlstate", None) == "57014":
+        logger.warning("statement timeout answered as 503")
+        problem = QueryTimeout()
+        return problem_response(problem.status, problem.body(), headers=problem.headers)
+    return await _unhandled(request, exc)
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error")
     body = AppError("An unexpected error occurred; it has been logged.").body()
     rid = request_id_of(request)
     if rid:
         body["detail"] += f" Request id: {rid}."
-    # This handler runs outside the middleware stack, so the id header is set here.
-    return problem_response(500, body, headers={"X-Request-ID": rid} if rid else None)
+    # This handler runs outside the middleware stack, so its headers are set here.
+    headers = {**SECURITY_HEADERS, **({"X-Request-ID": rid} if rid else {})}
+    return problem_response(500, body, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -225,6 +271,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(OverflowError, _overflow)
+    app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(Exception, _unhandled)
 
 

@@ -11,15 +11,25 @@ from app.audit.router import router as audit_router
 from app.auth.dependencies import get_principal
 from app.auth.router import router as auth_router
 from app.campaign.router import router as campaign_router
-from app.db import get_engine
+from app.db import create_request_engine
+from app.docs import install_docs
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.evaluation.router import router as evaluation_router
+from app.headers import SecurityHeadersMiddleware, install_cors
 from app.imports.router import router as imports_router
+from app.inspection.router import router as inspection_router
 from app.limits import BodySizeLimitMiddleware
 from app.logs import configure_logging
 from app.meta.router import labels_router
 from app.meta.router import router as meta_router
+from app.observability import Metrics, ObservabilityMiddleware
+from app.observability import router as metrics_router
 from app.org.router import router as org_router
+from app.rectification.router import router as rectification_router
+from app.reports.bulletin_router import router as bulletin_router
+from app.reports.router import router as reports_router
 from app.request_context import RequestIdMiddleware
+from app.standards.router import router as standards_router
 from app.study.router import router as study_router
 from app.users.router import router as users_router
 
@@ -56,10 +66,52 @@ def _problems_only(app: FastAPI) -> None:
                         content = response.get("content", {})
                         if status[0] in "45" and PROBLEM_MEDIA_TYPE in content:
                             content.pop("application/json", None)
+            _numbers_as_numbers(schema)
+            _body_problems(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _numbers_as_numbers(node: object) -> None:
+    """Integer bounds as integers: FastAPI's OpenAPI models turn them into floats (1.0).
+    Decimals as numbers: pydantic documents "number, or any string", and the string's
+    bounds cannot be written down; a decimal numeral in a string is still accepted."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                if isinstance(node.get(key), float) and node[key].is_integer():
+                    node[key] = int(node[key])
+        kinds = node.get("anyOf")
+        if (
+            isinstance(kinds, list)
+            and {"type": "string"} in kinds
+            and any(isinstance(k, dict) and k.get("type") == "number" for k in kinds)
+        ):
+            kinds.remove({"type": "string"})
+            if len(kinds) == 1:
+                node.update(node.pop("anyOf")[0])
+        for value in node.values():
+            _numbers_as_numbers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _numbers_as_numbers(value)
+
+
+def _body_problems(schema: dict) -> None:
+    """What any operation with a body may answer before its route runs: 400 when the body
+    cannot be read at all (not UTF-8 JSON), 413 past the JSON size limit (app/limits.py)."""
+    for item in schema["paths"].values():
+        for operation in item.values():
+            if "requestBody" not in operation:
+                continue
+            for status, text in ((400, "Bad Request"), (413, "Content Too Large")):
+                problem = {"$ref": "#/components/schemas/Problem"}
+                operation["responses"].setdefault(
+                    str(status),
+                    {"description": text, "content": {PROBLEM_MEDIA_TYPE: {"schema": problem}}},
+                )
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -75,13 +127,22 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         description=DESCRIPTION,
         generate_unique_id_function=_operation_id,
         lifespan=lifespan,
+        # Served by app/docs.py, from local assets and under a Content-Security-Policy.
+        docs_url=None,
+        redoc_url=None,
     )
-    app.state.engine = engine if engine is not None else get_engine()
+    app.state.engine = engine if engine is not None else create_request_engine()
+    app.state.metrics = Metrics(lambda: app.state.engine)
+    install_docs(app)
     install_error_handlers(app)
     _problems_only(app)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    install_cors(app)
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)  # the outermost
     app.include_router(meta_router)
+    app.include_router(metrics_router)
     app.include_router(auth_router, prefix=API_PREFIX)
     # Every other API route needs a valid token, even one whose function forgets to ask
     # for the caller: the dependency is on the router, and resolved once per request.
@@ -93,6 +154,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         campaign_router,
         imports_router,
         study_router,
+        rectification_router,
+        inspection_router,
+        standards_router,
+        evaluation_router,
+        reports_router,
+        bulletin_router,
     ):
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(get_principal)])
     return app

@@ -12,8 +12,13 @@ from app.campaign.models import (
     PhaseMove,
     UnitProgress,
 )
+from app.evaluation.models import Evaluation
 from app.idempotency.models import IdempotencyKey
+from app.inspection.models import Inspection, InspectionFinding
 from app.org.models import Branch, District, Member, MemberTransfer, Unit
+from app.rectification.models import RectificationItem, RectificationStep
+from app.reports.models import WeakBranchMark
+from app.standards.models import StandardItem, StandardVersion
 from app.study.models import Attendance, MemberStudyTotal, StudySession
 
 metadata = SQLModel.metadata
@@ -27,7 +32,10 @@ __all__ = [
     "Branch",
     "Campaign",
     "District",
+    "Evaluation",
     "IdempotencyKey",
+    "Inspection",
+    "InspectionFinding",
     "InspectorUnit",
     "LoginFailure",
     "Member",
@@ -35,9 +43,14 @@ __all__ = [
     "MemberStudyTotal",
     "MemberTransfer",
     "PhaseMove",
+    "RectificationItem",
+    "RectificationStep",
+    "StandardItem",
+    "StandardVersion",
     "StudySession",
     "Unit",
     "UnitProgress",
     "User",
+    "WeakBranchMark",
     "metadata",
 ]

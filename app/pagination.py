@@ -9,6 +9,8 @@ from fastapi import Depends, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from app.schemas import MAX_ID
+
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 
@@ -32,7 +34,8 @@ def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page, at most 500.")] = (
         DEFAULT_LIMIT
     ),
-    offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
+    # Bounded like an id: past 64 bits the database driver, not the API, would refuse it.
+    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Rows to skip.")] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, BinaryIO, Literal
 from urllib.parse import quote
@@ -41,7 +42,18 @@ class SpreadsheetFormat(StrEnum):
 class SheetColumn:
     header: str
     width: float  # in Excel's character widths
-    kind: Literal["text", "date"] = "text"
+    # number: written as a number cell (reports' counts and shares), so Excel sums and sorts.
+    # percent: a number cell shown as 95.1% (a share between 0 and 1).
+    kind: Literal["text", "date", "number", "percent"] = "text"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet of a workbook: its name (31 characters at most), columns and rows."""
+
+    name: str
+    columns: Sequence[SheetColumn]
+    rows: Iterable[Sequence[Any]]
 
 
 class TooManyRowsForXlsx(InvalidInput):
@@ -93,36 +105,55 @@ def write_xlsx(
 ) -> int:
     """Writes one sheet: bold frozen header, autofilter, column widths, dates as date cells,
     text always as text (never read as a number or a formula). Returns the rows written."""
+    return write_xlsx_sheets(target, [Sheet(sheet_name, columns, rows)])[0]
+
+
+def write_xlsx_sheets(target: BinaryIO, sheets: Sequence[Sheet]) -> list[int]:
+    """Writes the sheets one after the other, each as ``write_xlsx`` writes one; constant
+    memory holds, since each sheet's rows are written in order before the next sheet's.
+    Returns the rows written per sheet."""
     workbook = xlsxwriter.Workbook(target, {"constant_memory": True})
     try:
-        sheet = workbook.add_worksheet(sheet_name)
-        header = workbook.add_format(
-            {"bold": True, "bg_color": "#F2DCDB", "border": 1, "valign": "vcenter"}
-        )
-        as_date = workbook.add_format({"num_format": "yyyy-mm-dd", "align": "left"})
-        as_text = workbook.add_format({"num_format": "@"})
-        for n, column in enumerate(columns):
-            sheet.set_column(n, n, column.width, as_date if column.kind == "date" else as_text)
-        sheet.freeze_panes(1, 0)
-        for n, column in enumerate(columns):
-            sheet.write_string(0, n, column.header, header)
-        written = 0
-        for written, row in enumerate(rows, start=1):
-            if written > XLSX_MAX_ROWS:
-                raise TooManyRowsForXlsx(
-                    f"One sheet holds {XLSX_MAX_ROWS:,} rows; ask for format=csv, "
-                    "or narrow the list with filters."
-                )
-            for n, value in enumerate(row):
-                if value is None:
-                    continue
-                if isinstance(value, date):
-                    sheet.write_datetime(written, n, value, as_date)
-                else:
-                    sheet.write_string(written, n, str(value))
-        sheet.autofilter(0, 0, written, len(columns) - 1)
+        formats = {
+            "header": workbook.add_format(
+                {"bold": True, "bg_color": "#F2DCDB", "border": 1, "valign": "vcenter"}
+            ),
+            "date": workbook.add_format({"num_format": "yyyy-mm-dd", "align": "left"}),
+            "text": workbook.add_format({"num_format": "@"}),
+            "number": None,
+            "percent": workbook.add_format({"num_format": "0.0%"}),
+        }
+        return [_write_sheet(workbook, formats, s) for s in sheets]
     finally:
         workbook.close()
+
+
+def _write_sheet(workbook: Any, formats: dict[str, Any], spec: Sheet) -> int:
+    sheet = workbook.add_worksheet(spec.name)
+    columns = spec.columns
+    for n, column in enumerate(columns):
+        sheet.set_column(n, n, column.width, formats[column.kind])
+    sheet.freeze_panes(1, 0)
+    for n, column in enumerate(columns):
+        sheet.write_string(0, n, column.header, formats["header"])
+    numeric = [c.kind in ("number", "percent") for c in columns]
+    written = 0
+    for written, row in enumerate(spec.rows, start=1):
+        if written > XLSX_MAX_ROWS:
+            raise TooManyRowsForXlsx(
+                f"One sheet holds {XLSX_MAX_ROWS:,} rows; ask for format=csv, "
+                "or narrow the list with filters."
+            )
+        for n, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, date):
+                sheet.write_datetime(written, n, value, formats["date"])
+            elif numeric[n] and isinstance(value, int | float | Decimal):
+                sheet.write_number(written, n, value, formats[columns[n].kind])
+            else:
+                sheet.write_string(written, n, str(value))
+    sheet.autofilter(0, 0, written, len(columns) - 1)
     return written
 
 
@@ -145,10 +176,17 @@ def xlsx_response(
     sheet_name: str,
 ) -> StreamingResponse:
     """Writes the workbook now, so that a failure is still an error answer, then streams it."""
+    return xlsx_sheets_response([Sheet(sheet_name, columns, rows)], filename, ascii_name)
+
+
+def xlsx_sheets_response(
+    sheets: Sequence[Sheet], filename: str, ascii_name: str
+) -> StreamingResponse:
+    """A workbook of several sheets, written now and then streamed like ``xlsx_response``."""
     # Closed by the stream once sent, or here if writing fails.
     spool = tempfile.TemporaryFile()  # noqa: SIM115
     try:
-        write_xlsx(spool, columns, rows, sheet_name=sheet_name)
+        write_xlsx_sheets(spool, sheets)
         size = spool.tell()
         spool.seek(0)
     except BaseException:

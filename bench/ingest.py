@@ -25,15 +25,11 @@ import json
 import os
 import secrets
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -61,8 +57,15 @@ from app.org.models import Branch, Member
 from app.study import totals
 from app.study.models import Attendance
 from tests.databases import throwaway_postgres
+from tests.server import (
+    Server,
+    ServerFailed,
+    connect_balanced,
+    running_server,
+    spread,
+    worker_connections,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 API = "/api/v1"
 # Each PUT moves every record one step along this cycle, so no two successive sets of a
@@ -194,161 +197,7 @@ def vacuum_analyze(dsn: str) -> bool:
     return bool(row and row[0] == "on")
 
 
-# ---------------------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def campaign_command() -> list[str]:
-    script = Path(sys.executable).with_name("campaign")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from app.cli import main; main()"]
-
-
-def stop_group(process: subprocess.Popen) -> None:
-    """SIGTERM to the server's whole process group (uvicorn's supervisor and its workers),
-    then SIGKILL to whatever is left after a grace period."""
-    if process.poll() is not None:
-        return
-    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-@dataclass(frozen=True)
-class Server:
-    base: str
-    port: int
-    pid: int  # uvicorn's supervisor, leader of the server's process group
-
-
-@contextmanager
-def running_server(url: str, workers: int, secret: str, log_level: str) -> Iterator[Server]:
-    """``campaign serve`` in its own process group, until /readyz answers. The group is
-    killed on the way out, whatever happens (Ctrl-C included)."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        # Set, so that the workers share one key instead of racing to store one.
-        "SECRET_KEY": secret,
-        "LOG_LEVEL": log_level,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    command = [*campaign_command(), "serve", "--workers", str(workers), "--port", str(port)]
-    with tempfile.NamedTemporaryFile(prefix="campaign-bench-server-", suffix=".log") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_ready(base, process, Path(log.name))
-            yield Server(base, port, process.pid)
-        finally:
-            stop_group(process)
-
-
-def wait_ready(base: str, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited ({process.returncode}):\n{tail(log)}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"the server was not ready after {timeout:.0f} s:\n{tail(log)}")
-
-
-def tail(log: Path, lines: int = 30) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
-# Which worker holds which connection, from /proc (Linux). Uvicorn's workers share one
-# listening socket, and asyncio accepts every pending connection at one wake-up, so clients
-# that connect together mostly land on one worker: with keep-alive they stay there, and the
-# run would measure one worker, not --workers.
-
-
-def _tcp_sockets(port: int) -> dict[int, tuple[str, int]]:
-    """inode -> (state, remote port) of the TCP sockets whose local port is ``port``."""
-    out = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            f = line.split()
-            if int(f[1].rsplit(":", 1)[1], 16) == port:
-                out[int(f[9])] = (f[3], int(f[2].rsplit(":", 1)[1], 16))
-    return out
-
-
-def _socket_inodes(pid: int) -> set[int]:
-    inodes = set()
-    try:
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inodes.add(int(target[8:-1]))
-    except OSError:
-        pass
-    return inodes
-
-
-def worker_connections(server: Server) -> dict[int, set[int]] | None:
-    """Per worker pid, the client ports of its established connections; None off Linux."""
-    if not Path("/proc/net/tcp").exists():
-        return None
-    sockets = _tcp_sockets(server.port)
-    listening = {i for i, (state, _) in sockets.items() if state == "0A"}
-    out: dict[int, set[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == server.pid:
-            continue
-        try:
-            # Fields after the command's closing parenthesis: state, ppid, pgrp, ...
-            pgrp = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2])
-        except (OSError, IndexError, ValueError):
-            continue
-        if pgrp != server.pid:
-            continue
-        inodes = _socket_inodes(int(entry.name))
-        if inodes & listening:  # a worker (not the multiprocessing resource tracker)
-            out[int(entry.name)] = {
-                sockets[i][1] for i in inodes if i in sockets and sockets[i][0] == "01"
-            }
-    return out
-
-
-def spread(server: Server) -> list[int] | None:
-    """Established connections per worker, most loaded first."""
-    found = worker_connections(server)
-    return None if found is None else sorted((len(c) for c in found.values()), reverse=True)
+# ---------------------------------------------------------------------------- measuring the server
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -463,33 +312,6 @@ class WaitSampler:
         if not total:
             return "no busy backend seen"
         return ", ".join(f"{what} {100 * n / total:.0f}%" for what, n in self.seen.most_common())
-
-
-def local_port(answer: httpx.Response) -> int:
-    return answer.extensions["network_stream"].get_extra_info("socket").getsockname()[1]
-
-
-def connect_balanced(
-    server: Server, headers: dict[str, str], count: int, workers: int, balance: bool
-) -> list[httpx.Client]:
-    """``count`` keep-alive clients, connected one after the other; with ``balance``, a
-    connection that lands on a worker already holding its share is made again (a bounded
-    number of times), so that every worker serves as many clients."""
-    share = ceil(count / workers)
-    load: Counter = Counter()
-    clients = []
-    for _ in range(count):
-        for attempt in range(50):
-            client = httpx.Client(base_url=server.base, headers=headers, timeout=60)
-            port = local_port(client.get("/healthz"))
-            holders = worker_connections(server) if balance else None
-            owner = next((pid for pid, ports in (holders or {}).items() if port in ports), None)
-            if owner is None or load[owner] < share or attempt == 49:
-                load[owner] += 1
-                clients.append(client)
-                break
-            client.close()
-    return clients
 
 
 # ---------------------------------------------------------------------------- the runs
@@ -920,6 +742,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         say("interrupted: the server was stopped and the database dropped")
         raise SystemExit(130) from None
+    except ServerFailed as exc:
+        raise SystemExit(str(exc)) from None
     print_report(args, api, raws, checks)
 
 

@@ -129,7 +129,7 @@ def test_every_operation_has_unique_readable_id_summary_and_documented_problems(
                 # A generated client learns to send the token and what a refusal looks like.
                 assert op["security"] == [{"OAuth2PasswordBearer": []}], f"{method} {path}"
                 assert "WWW-Authenticate" in op["responses"]["401"]["headers"]
-            elif not path.startswith(("/healthz", "/readyz", "/api/v1/auth/token")):
+            elif not path.startswith(("/healthz", "/readyz", "/metrics", "/api/v1/auth/token")):
                 raise AssertionError(f"{method} {path} needs no token")
     token = openapi["paths"]["/api/v1/auth/token"]["post"]["responses"]
     assert "Retry-After" in token["429"]["headers"]

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from app.audit import service
 from app.audit.repository import AuditFilter
@@ -12,7 +11,7 @@ from app.auth.dependencies import PrincipalDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Page, PageQuery
-from app.schemas import MAX_ID
+from app.schemas import MAX_ID, Instant
 
 router = APIRouter(tags=["audit"], responses=problem_responses(401, 403, 422))
 
@@ -28,8 +27,8 @@ def list_audit_entries(
     entity_id: Word = None,
     user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     action: Annotated[str | None, Query(max_length=30, description="e.g. update")] = None,
-    since: Annotated[AwareDatetime | None, Query(description="From this instant on.")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Before this instant.")] = None,
+    since: Annotated[Instant | None, Query(description="From this instant on.")] = None,
+    until: Annotated[Instant | None, Query(description="Before this instant.")] = None,
 ) -> Page[AuditEntryRead]:
     f = AuditFilter(entity, entity_id, user_id, action, since, until)
     return service.list_entries(session, principal, f, page)

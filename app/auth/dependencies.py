@@ -39,6 +39,8 @@ def get_principal(
     user = _current_user(session, claims.user_id, claims.version)
     if user is None:
         raise Unauthorized("The token is no longer valid; log in again.")
+    # For the request's log line (app/observability.py): who, by id only.
+    request.state.user_id = user.id
     return principal_of(session, user)
 
 

@@ -31,6 +31,12 @@ class Action(StrEnum):
     exempt_member = "exempt_member"
     record_session = "record_session"  # create sessions, write their attendance
     edit_session = "edit_session"  # change or delete a recorded session
+    write_rectification = "write_rectification"  # open, edit and work on rectification items
+    verify_rectification = "verify_rectification"  # accept (or send back) a done item
+    record_inspection = "record_inspection"  # a supervision team's visit and its findings
+    write_standard = "write_standard"  # a new version of a unit's concrete standard
+    record_evaluation = "record_evaluation"  # a branch's democratic evaluations (民主评议)
+    mark_weak_branch = "mark_weak_branch"  # mark a branch weak, with its consolidation plan
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
@@ -48,6 +54,12 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.exempt_member,
             Action.record_session,
             Action.edit_session,
+            Action.write_rectification,
+            Action.verify_rectification,
+            Action.record_inspection,
+            Action.write_standard,
+            Action.record_evaluation,
+            Action.mark_weak_branch,
         }
     ),
     Role.unit_admin: frozenset(
@@ -58,10 +70,13 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.exempt_member,
             Action.record_session,
             Action.edit_session,
+            Action.write_rectification,
+            Action.write_standard,
+            Action.record_evaluation,
         }
     ),
     Role.branch_secretary: frozenset({Action.write_member, Action.record_session}),
-    Role.inspector: frozenset(),
+    Role.inspector: frozenset({Action.verify_rectification, Action.record_inspection}),
 }
 
 

@@ -23,7 +23,9 @@ from app.campaign.schemas import (
 from app.campaign.service import get_batch, selected_units
 from app.clock import today, utcnow
 from app.errors import Conflict, InvalidInput, NotFound
+from app.evaluation.gate import check_evaluated
 from app.org.repository import UnitRepository, district_of_unit
+from app.rectification.gate import check_completion
 
 DEFAULT_EXTENSION = timedelta(days=14)
 
@@ -165,6 +167,12 @@ def _advance(
                 extensions={"look_back": findings.model_dump(mode="json")},
             )
         overridden = None if findings.ok else req.override_reason
+    elif current is UnitState.evaluation:
+        overridden = check_evaluated(
+            session, progress.unit_id, progress.batch_id, req.override_reason
+        )
+    elif current is UnitState.rectification:
+        overridden = check_completion(session, progress.unit_id, req.override_reason)
     moved = session.execute(
         sa.update(UnitProgress)
         .where(UnitProgress.unit_id == progress.unit_id, UnitProgress.version == progress.version)

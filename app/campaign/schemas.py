@@ -1,16 +1,34 @@
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from app.campaign.enums import ExemptionReason, Phase, Remedy, UnitState
 from app.org.enums import MemberCategory
 from app.schemas import Id, InputSchema, PatchSchema, ReadSchema
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Hours = Annotated[Decimal, Field(ge=0, le=1000, decimal_places=1)]
-Coverage = Annotated[Decimal, Field(ge=0, le=1, decimal_places=3)]
+
+
+def _rounded(places: int) -> AfterValidator:
+    # Rounded to what is stored, not refused: a JSON number is a float to most clients,
+    # and 0.95 may arrive as 0.9500000000000001.
+    step = Decimal(1).scaleb(-places)
+
+    def rounded(value: Decimal) -> Decimal:
+        finer = int(value.as_tuple().exponent) < -places
+        return value.quantize(step, ROUND_HALF_UP) if finer else value
+
+    return AfterValidator(rounded)
+
+
+Hours = Annotated[
+    Decimal, Field(ge=0, le=1000, description="Rounded to one decimal place."), _rounded(1)
+]
+Coverage = Annotated[
+    Decimal, Field(ge=0, le=1, description="Rounded to three decimal places."), _rounded(3)
+]
 Reason = Annotated[str, StringConstraints(min_length=10, max_length=1000)]
 UnitIds = Annotated[list[Id], Field(min_length=1, max_length=5000)]
 
@@ -123,7 +141,9 @@ class AdvanceRequest(InputSchema):
         "then answers 409 instead of moving the unit a second step.",
     )
     override_reason: Reason | None = Field(
-        default=None, description="District or city admins: advance although the look-back fails."
+        default=None,
+        description="District or city admins: advance although a gate refuses (the "
+        "look-back of study, unverified rectification items before completion).",
     )
     extend_until: date | None = Field(
         default=None,

@@ -13,7 +13,10 @@ from sqlalchemy.engine import Engine
 from app.clock import utcnow
 from app.db import writer
 from app.demo.campaign import seed_campaign
+from app.demo.evaluation import write_evaluations
 from app.demo.generator import Row, build_plan
+from app.demo.phases import move_units
+from app.demo.rectification import write_rectification
 from app.demo.shares import DISTRICTS, Sizes
 from app.demo.study_write import write_study
 from app.demo.timing import Timed
@@ -28,6 +31,8 @@ DEFAULT_SEED: Final = 2005
 SEEDED_TABLES: Final = (
     "district", "unit", "branch", "member", "campaign", "batch", "batch_phase",
     "unit_progress", "phase_move", "study_session", "attendance", "member_study_total",
+    "rectification_item", "rectification_step", "inspection", "inspection_finding",
+    "evaluation",
 )  # fmt: skip
 
 Progress = Callable[[str, int, int], None]
@@ -45,6 +50,11 @@ class DemoResult:
     sessions: int = 0
     attendance: int = 0
     study_totals: int = 0
+    # Past study: units moved on, rectification items, inspections.
+    units_past_study: int = 0
+    evaluations: int = 0
+    rectification_items: int = 0
+    inspections: int = 0
     # Of ``seconds``, the time spent making rows rather than writing them (for the benchmark).
     generate_seconds: float = 0.0
 
@@ -113,6 +123,11 @@ def seed_demo(
             lambda done: report("study", done, sizes.branches),
         )
         generate_seconds += study.generate_seconds
+        report("later phases", 0, 1)
+        phases = move_units(conn, campaign, seed, plan.now)
+        evaluated = write_evaluations(conn, phases, campaign, seed, plan.now)
+        later = write_rectification(conn, phases, campaign, seed, plan.now)
+        report("later phases", 1, 1)
         analyze(conn, [tables[name] for name in SEEDED_TABLES])
 
     return DemoResult(
@@ -125,6 +140,10 @@ def seed_demo(
         sessions=study.sessions,
         attendance=study.attendance,
         study_totals=study.totals,
+        units_past_study=len(phases.past_study()),
+        evaluations=evaluated.evaluations,
+        rectification_items=later.items + evaluated.items,
+        inspections=later.inspections,
         generate_seconds=generate_seconds,
     )
 

@@ -6,9 +6,13 @@ from pydantic import BaseModel
 from app.auth.principal import Role
 from app.campaign.enums import ExemptionReason, Phase, Remedy, UnitState
 from app.errors import problem_response, problem_responses
+from app.evaluation.enums import Measure, Rating
+from app.inspection.enums import Assessment, Severity
 from app.labels import LabelledEnum
 from app.migrate import database_at_head
 from app.org.enums import Gender, MemberCategory, MemberStatus, UnitKind
+from app.rectification.enums import RectificationSource, RectificationStatus
+from app.reports.enums import GapReason, ReportLevel, WeakMarkStatus, WeakReason
 from app.study.enums import AttendanceStatus, SessionFormat
 
 # Every enum a client shows to people, under the name it has in the API.
@@ -24,6 +28,16 @@ LABELLED_ENUMS: dict[str, type[LabelledEnum]] = {
     "exemption_reason": ExemptionReason,
     "session_format": SessionFormat,
     "attendance_status": AttendanceStatus,
+    "report_level": ReportLevel,
+    "gap_reason": GapReason,
+    "weak_reason": WeakReason,
+    "weak_mark_status": WeakMarkStatus,
+    "rectification_status": RectificationStatus,
+    "rectification_source": RectificationSource,
+    "inspection_assessment": Assessment,
+    "finding_severity": Severity,
+    "evaluation_rating": Rating,
+    "evaluation_measure": Measure,
 }
 
 router = APIRouter()

@@ -1,7 +1,6 @@
 """/sessions, their attendance, offline sync, and a member's study."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -12,7 +11,7 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.idempotency.dependencies import IdempotencyDep
 from app.pagination import Page, PageQuery, paginate
-from app.schemas import MAX_ID, PathId
+from app.schemas import MAX_ID, Day, PathId
 from app.study import member_view, service, sync
 from app.study.repository import SessionFilter, SessionRepository
 from app.study.schemas import (
@@ -52,8 +51,8 @@ def list_sessions(
     unit_id: ParentId = None,
     district_id: ParentId = None,
     phase: Phase | None = None,
-    held_from: date | None = None,
-    held_to: date | None = None,
+    held_from: Day | None = None,
+    held_to: Day | None = None,
 ) -> Page[SessionRead]:
     f = SessionFilter(branch_id, unit_id, district_id, phase and phase.value, held_from, held_to)
     stmt = SessionRepository(session, principal).search(f)

@@ -16,17 +16,22 @@ from app.campaign.models import Campaign, MemberExemption, UnitProgress
 from app.campaign.progress import phase_of
 from app.clock import today
 from app.org.models import Branch
+from app.reports.models import WeakBranchMark
 from app.study.models import StudySession
 from tests.auth import factories
 from tests.campaign import factories as campaign
+from tests.evaluation import factories as evaluation
 from tests.imports import files as member_files
 from tests.org import factories as org
+from tests.rectification import factories as rectification
+from tests.standards import factories as standards
 
 R = Role
 ALL = frozenset(Role)
 PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/metrics"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
@@ -135,9 +140,82 @@ def _exempted_member(session, side: Side) -> dict[str, int]:
     return {"member_id": m.id}
 
 
+def _fresh_item(session, side: Side) -> dict[str, int]:
+    return {"item_id": rectification.item(session, side.unit_id, branch_id=side.branch_id).id}
+
+
+def _rectification_body(session, side: Side) -> dict[str, Any]:
+    return {
+        "unit_id": side.unit_id,
+        "source": "public_feedback",
+        "problem": "群众反映学习走过场",
+        "measures": "重新组织专题学习",
+        "owner": "单位党委",
+        "deadline": today().isoformat(),
+    }
+
+
+def _inspection_body(session, side: Side) -> dict[str, Any]:
+    return {
+        "unit_id": side.unit_id,
+        "inspected_on": today().isoformat(),
+        "team": ["王组长"],
+        "assessment": "good",
+    }
+
+
+def _ready_to_advance(session, side: Side) -> dict[str, int]:
+    """The unit's gates let each step pass: in evaluation, its members are evaluated."""
+    progress = session.get(UnitProgress, side.unit_id)
+    session.refresh(progress)
+    if progress.state == "evaluation":
+        evaluation.evaluate_unit(session, side.unit_id, side.batch_id)
+    return {"unit_id": side.unit_id}
+
+
+def _evaluation_open(session, side: Side) -> dict[str, int]:
+    """The side's branch, its unit moved on to evaluation if still studying (the advance
+    rule may or may not have moved it already)."""
+    progress = session.get(UnitProgress, side.unit_id)
+    session.refresh(progress)
+    if progress.state in ("not_started", "study"):
+        progress.state = "evaluation"
+        session.commit()
+    return {"branch_id": side.branch_id}
+
+
+def _unit_with_standard(session, side: Side) -> dict[str, int]:
+    standards.standard(session, side.unit_id, version=next(_serial))
+    return {"unit_id": side.unit_id}
+
+
+def _fresh_branch(session, side: Side) -> dict[str, int]:
+    """A branch of its own for each caller: a first mark answers 201."""
+    return {"branch_id": org.branch(session, side.unit_id).id}
+
+
+def _marked_branch(session, side: Side) -> dict[str, int]:
+    b = org.branch(session, side.unit_id)
+    session.add(
+        WeakBranchMark(branch_id=b.id, reason="长期不开展活动", plan="调整班子", due_on=today())
+    )
+    session.commit()
+    return {"branch_id": b.id}
+
+
+def _weak_mark_body(session, side: Side) -> dict[str, Any]:
+    return {
+        "reason": "组织生活不正常",
+        "plan": "选优配强书记，每月督导",
+        "due_on": today().isoformat(),
+    }
+
+
 CAMPAIGN_WRITERS = frozenset({R.city_admin})
 ADVANCERS = frozenset({R.city_admin, R.district_admin, R.unit_admin})
 RECORDERS = ADVANCERS | {R.branch_secretary}
+RECTIFIERS = ADVANCERS
+INSPECTORS = frozenset({R.city_admin, R.district_admin, R.inspector})
 
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/campaigns"): Rule("list", ALL),
@@ -189,7 +267,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/units/{unit_id}/advance"): Rule(
         "read",
         ADVANCERS,
-        params=lambda s, side: {"unit_id": side.unit_id},
+        params=_ready_to_advance,
         body=lambda s, side: {},
         # Three allowed roles, one step each, then the unit has completed.
     ),
@@ -233,6 +311,31 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/members/{member_id}/study"): Rule(
         "read", ALL, params=lambda s, side: {"member_id": side.member_id}
     ),
+    # Rectification and inspections (after the advance rule: an unverified item of the
+    # side's unit would stop its last step).
+    ("GET", "/api/v1/rectifications"): Rule("list", ALL),
+    ("POST", "/api/v1/rectifications"): Rule("create", RECTIFIERS, 201, body=_rectification_body),
+    ("GET", "/api/v1/rectifications/{item_id}"): Rule("read", ALL, params=_fresh_item),
+    ("PATCH", "/api/v1/rectifications/{item_id}"): Rule(
+        "read", RECTIFIERS, params=_fresh_item, body=lambda s, side: {"owner": "党委书记"}
+    ),
+    ("POST", "/api/v1/rectifications/{item_id}/transitions"): Rule(
+        "read",
+        RECTIFIERS,
+        params=_fresh_item,
+        body=lambda s, side: {"to": "in_progress", "note": "已制定整改方案"},
+    ),
+    ("GET", "/api/v1/reports/rectifications"): Rule("list", ALL),
+    ("GET", "/api/v1/inspections"): Rule("list", ALL),
+    # The unit is looked up first: one outside the caller's reach is a 404, for an
+    # inspector too (the units assigned to them are their whole world).
+    ("POST", "/api/v1/inspections"): Rule("read", INSPECTORS, 201, body=_inspection_body),
+    ("GET", "/api/v1/inspections/{inspection_id}"): Rule(
+        "read",
+        ALL,
+        params=lambda s, side: {"inspection_id": rectification.inspection(s, side.unit_id).id},
+    ),
+    ("GET", "/api/v1/reports/inspections"): Rule("list", ALL),
     ("GET", "/api/v1/auth/me"): Rule("list", ALL),
     ("POST", "/api/v1/auth/password"): Rule(
         "list",
@@ -355,4 +458,55 @@ RULES: dict[tuple[str, str], Rule] = {
         files=_member_file,
     ),
     ("GET", "/api/v1/imports/members/template"): Rule("list", ALL),
+    # Reports: everyone reads them, each over their own part of the tree.
+    ("GET", "/api/v1/reports/progress"): Rule("list", ALL),
+    ("GET", "/api/v1/reports/bulletin"): Rule("list", ALL),
+    ("GET", "/api/v1/reports/coverage"): Rule("list", ALL),
+    ("GET", "/api/v1/reports/gaps"): Rule("list", ALL),
+    ("GET", "/api/v1/reports/dead-corners"): Rule("list", ALL),
+    ("GET", "/api/v1/reports/weak-branches"): Rule("list", ALL),
+    ("POST", "/api/v1/branches/{branch_id}/weak-mark"): Rule(
+        "read",
+        frozenset({R.city_admin, R.district_admin}),
+        201,
+        params=_fresh_branch,
+        body=_weak_mark_body,
+        # A branch of its own, not the secretary's: to them it does not exist.
+        inside={R.branch_secretary: 404},
+    ),
+    ("DELETE", "/api/v1/branches/{branch_id}/weak-mark"): Rule(
+        "read",
+        frozenset({R.city_admin, R.district_admin}),
+        204,
+        params=_marked_branch,
+        inside={R.branch_secretary: 404},
+    ),
+    # Standards and evaluations (after the advance rule: the unit's evaluation gate).
+    ("GET", "/api/v1/standard-templates"): Rule("list", ALL),
+    ("GET", "/api/v1/units/{unit_id}/standards"): Rule("read", ALL, params=_unit_with_standard),
+    ("GET", "/api/v1/units/{unit_id}/standards/versions"): Rule(
+        "read", ALL, params=lambda s, side: {"unit_id": side.unit_id}
+    ),
+    ("POST", "/api/v1/units/{unit_id}/standards"): Rule(
+        "read",
+        ADVANCERS,
+        201,
+        params=lambda s, side: {"unit_id": side.unit_id},
+        # A note of its own each time: the same body as the newest version answers 200.
+        body=lambda s, side: {"from_template": "organ", "note": f"第{next(_serial)}次修订"},
+    ),
+    ("PUT", "/api/v1/branches/{branch_id}/evaluations"): Rule(
+        "read",
+        ADVANCERS,
+        params=_evaluation_open,
+        body=lambda s, side: {
+            "batch_id": side.batch_id,
+            "records": [{"member_id": side.member_id, "rating": "qualified"}],
+        },
+    ),
+    ("GET", "/api/v1/branches/{branch_id}/evaluations"): Rule(
+        "read", ALL, params=lambda s, side: {"branch_id": side.branch_id}
+    ),
+    ("GET", "/api/v1/reports/evaluations"): Rule("list", ALL),
+    ("GET", "/api/v1/reports/evaluations/not-evaluated"): Rule("list", ALL),
 }

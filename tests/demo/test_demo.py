@@ -122,12 +122,18 @@ def test_scale_1_is_the_first_batch_with_valid_data_and_the_chosen_shares(engine
         sessions=result.sessions,
         attendance=result.attendance,
         study_totals=result.study_totals,
+        units_past_study=result.units_past_study,
+        evaluations=result.evaluations,
+        rectification_items=result.rectification_items,
+        inspections=result.inspections,
         generate_seconds=result.generate_seconds,
     )
     assert counts(engine) == (12, 1457, 2362, 35585)
     assert orphans(engine) == (0, 0)
-    assert list(steps) == ["districts", "units", "branches", "members", "campaign", "study"]
-    for step, total in zip(steps, (12, 1457, 2362, 35585, 1, 2362), strict=True):
+    assert list(steps) == [
+        "districts", "units", "branches", "members", "campaign", "study", "later phases"
+    ]  # fmt: skip
+    for step, total in zip(steps, (12, 1457, 2362, 35585, 1, 2362, 1), strict=True):
         assert steps[step][0] == (0, total) and steps[step][-1] == (total, total)
     assert len(steps["members"]) > 5  # called per chunk, not only at the ends
     assert len(steps["study"]) > 20
@@ -138,6 +144,9 @@ def test_scale_1_is_the_first_batch_with_valid_data_and_the_chosen_shares(engine
     assert 30_000 <= result.study_totals <= 35_585
     ready = look_back_mix(engine)
     assert 0.25 <= sum(ready) / len(ready) <= 0.45
+    # Past study: 60% of the ready units (and two of the demo users'), with their records.
+    assert abs(result.units_past_study - 0.6 * sum(ready)) <= 3
+    assert 600 <= result.rectification_items <= 2_500 and 200 <= result.inspections <= 450
 
     with engine.connect() as conn:
         kinds = Counter(
@@ -324,13 +333,19 @@ def test_the_demo_enrols_every_unit_in_batch_1_studying_now(engine):
     seed_demo(engine, scale=0.05, seed=7)
     with Session(engine) as s:
         units = s.scalar(sa.select(sa.func.count()).select_from(Unit))
-        states = s.execute(
-            sa.select(UnitProgress.state, sa.func.count()).group_by(UnitProgress.state)
-        ).all()
-        assert states == [("study", units)]
+        states = dict(
+            s.execute(
+                sa.select(UnitProgress.state, sa.func.count()).group_by(UnitProgress.state)
+            ).all()
+        )
+        # Most units study; some have moved on (tests/demo/test_later_phases.py).
+        assert sum(states.values()) == units and states["study"] > 0.6 * units
+        assert set(states) == {"study", "evaluation", "rectification", "completed"}
         study = s.scalar(sa.select(BatchPhase).where(BatchPhase.phase == "study"))
         assert study.starts_on <= today() <= study.ends_on and study.min_hours == 40
-        assert s.scalar(sa.select(sa.func.count()).select_from(PhaseMove)) == units
+        steps = {"study": 1, "evaluation": 2, "rectification": 3, "completed": 4}
+        moves = s.scalar(sa.select(sa.func.count()).select_from(PhaseMove))
+        assert moves == sum(steps[state] * n for state, n in states.items())
 
 
 # The study phase (issue 7, item 6). Scale 0.05 with seed 7: 73 units, 118 branches,

@@ -1,0 +1,1 @@
+"""The reports the organisation department runs the campaign by."""

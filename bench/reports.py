@@ -1,0 +1,430 @@
+"""Benchmark of the reports through the API against raw SQL over the totals and a naive GROUP BY.
+
+    python bench/reports.py [--scales 1 10] [--databases sqlite postgresql] [--repeat 7]
+
+For each database and scale: a fresh database migrated with Alembic and seeded with the
+demo (``seed_demo``, as ``campaign demo`` does). Then, on that database:
+
+- **API**: ``GET /api/v1/reports/coverage?level=city|district|unit|branch`` and ``GET
+  /api/v1/reports/gaps?branch_id=…&limit=500`` (the largest branch of a unit in study: a
+  secretary's phone) through the app in process (``TestClient`` against ``create_app``, as
+  a city admin), from request to the whole JSON answer: token check, queries, shaping,
+  serialisation. A ``floor`` row gives ``GET /api/v1/auth/me``.
+- **(a) raw totals**: the same figures in hand-written SQL over the per-member running
+  totals (``member_study_total``): for coverage one GROUP BY for the member figures and one
+  for the session figures, for gaps one statement; run with the app engine's DBAPI
+  connection (sqlite3 or psycopg, the same SQLite pragmas) and every row fetched.
+- **(b) naive**: the same statement with the totals replaced by a GROUP BY over every
+  attendance row (joined to its session): what a report costs without the running totals.
+
+Each figure is the median of ``--repeat`` calls after one untimed call. The three sides'
+answers are compared (members, participated, met hours, sessions, formats and lectures per
+row; the gap list's members in order), so that the timings compare equal work.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.auth.principal import Role
+from app.clock import today
+from app.db import create_db_engine
+from app.demo import DEFAULT_SEED, seed_demo
+from app.main import create_app
+from app.org.enums import MemberCategory
+from app.study.member_view import INACTIVE_AFTER
+from tests.auth import factories
+from tests.databases import migrated_database
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+LEVELS = ("city", "district", "unit", "branch")
+CATEGORIES = [c.value for c in MemberCategory]
+EARNING = "('present', 'late')"
+# Targets (issue 8), judged at scale 10.
+WITHIN_RAW = 1.5  # API / (a)
+FASTER_THAN_NAIVE = 4.0  # (b) / API
+GAPS_MS = 50.0
+
+TOTALS = "member_study_total"
+NAIVE_TOTALS = f"""(
+    SELECT a.member_id, s.batch_id, s.phase,
+           SUM(a.credited) AS hours,
+           SUM(CASE WHEN a.status IN {EARNING} THEN 1 ELSE 0 END) AS sessions,
+           MAX(CASE WHEN a.status IN {EARNING} THEN s.held_on END) AS last_attended_on
+    FROM attendance a JOIN study_session s ON s.id = a.session_id
+    GROUP BY a.member_id, s.batch_id, s.phase
+)"""
+
+
+# ---------------------------------------------------------------------------- the raw SQL
+
+
+def measured(cutoff: str) -> str:
+    """Each enrolled unit in its current phase, with the phase's hours and whether the
+    30-day rules apply (the window began 30 days or more before today); a completed unit in
+    its last phase, rectification, where they do not. Two plain equality joins rather than
+    one on ``CASE state``: PostgreSQL cannot estimate the CASE join, takes it for a few
+    dozen rows and loops over every member's totals row by index (about 1.5x slower)."""
+    return f"""measured AS (
+    SELECT up.unit_id, up.batch_id, bp.phase, bp.min_hours,
+           CASE WHEN bp.starts_on <= '{cutoff}' THEN 1 ELSE 0 END AS running
+    FROM unit_progress up
+    JOIN batch_phase bp ON bp.batch_id = up.batch_id AND bp.phase = up.state
+    UNION ALL
+    SELECT up.unit_id, up.batch_id, bp.phase, bp.min_hours, 0
+    FROM unit_progress up
+    JOIN batch_phase bp ON bp.batch_id = up.batch_id AND bp.phase = 'rectification'
+    WHERE up.state = 'completed'
+)"""
+
+
+_KEYS = {
+    "city": ("0", "", ""),
+    "district": ("u.district_id", ", d.code, d.name", "JOIN district d ON d.id = u.district_id"),
+    "unit": ("u.id", ", u.code, u.name", ""),
+    "branch": ("b.id", ", b.code, b.name", ""),
+}
+
+
+def active(kind: str) -> str:
+    """Active members of a branch. On SQLite without statistics, ``status = 'active'`` makes
+    the planner join members through the index on status, scanning every active member once
+    per branch; the unary plus keeps that index out of it, as the app's own SQL does."""
+    return "+m.status = 'active'" if kind == "sqlite" else "m.status = 'active'"
+
+
+def coverage_sql(level: str, totals: str, cutoff: str, kind: str) -> tuple[str, str]:
+    """Two statements, each one GROUP BY: per row the key, (code, name,) members,
+    participated, met hours, hours and the same three counts per category; and per row
+    the key, sessions, leading-cadre lectures and formats used, from the sessions counted
+    per branch, batch, phase and format first. (One statement joining both is planned
+    badly by SQLite: several times slower than the two.)"""
+    key, names, join = _KEYS[level]
+    counted = "m.id IS NOT NULL AND e.member_id IS NULL"
+    took_part = "COALESCE(t.sessions, 0) > 0"
+    met = "COALESCE(t.hours, 0) >= ms.min_hours"
+    figures = [
+        f"SUM(CASE WHEN {counted} THEN 1 ELSE 0 END) AS members",
+        f"SUM(CASE WHEN {counted} AND {took_part} THEN 1 ELSE 0 END) AS participated",
+        f"SUM(CASE WHEN {counted} AND {met} THEN 1 ELSE 0 END) AS met_hours",
+        f"SUM(CASE WHEN {counted} THEN COALESCE(t.hours, 0) ELSE 0 END) AS hours",
+    ]
+    for c in CATEGORIES:
+        flag = f"{counted} AND m.is_{c}"
+        figures += [
+            f"SUM(CASE WHEN {flag} THEN 1 ELSE 0 END) AS {c}_members",
+            f"SUM(CASE WHEN {flag} AND {took_part} THEN 1 ELSE 0 END) AS {c}_participated",
+            f"SUM(CASE WHEN {flag} AND {met} THEN 1 ELSE 0 END) AS {c}_met_hours",
+        ]
+    group = f"GROUP BY {key}{names}" if level != "city" else ""
+    members = f"""WITH {measured(cutoff)}
+SELECT {key} AS k{names}, {", ".join(figures)}
+FROM measured ms
+JOIN unit u ON u.id = ms.unit_id
+JOIN branch b ON b.unit_id = u.id
+{join}
+LEFT JOIN member m ON m.branch_id = b.id AND {active(kind)}
+LEFT JOIN {totals} t ON t.member_id = m.id AND t.batch_id = ms.batch_id AND t.phase = ms.phase
+LEFT JOIN member_exemption e
+    ON e.member_id = m.id AND e.batch_id = ms.batch_id AND e.phase = ms.phase
+{group}
+ORDER BY CASE WHEN SUM(CASE WHEN {counted} THEN 1 ELSE 0 END) = 0 THEN 1 ELSE 0 END,
+         1.0 * SUM(CASE WHEN {counted} AND {met} THEN 1 ELSE 0 END)
+             / NULLIF(SUM(CASE WHEN {counted} THEN 1 ELSE 0 END), 0), 1"""
+    session_group = f"GROUP BY {key}" if level != "city" else ""
+    sessions = f"""WITH {measured(cutoff)},
+held AS (
+    SELECT branch_id, batch_id, phase, format, COUNT(*) AS sessions,
+           SUM(CASE WHEN lecturer_is_leading_cadre THEN 1 ELSE 0 END) AS leader_lectures
+    FROM study_session
+    GROUP BY branch_id, batch_id, phase, format
+)
+SELECT {key} AS k, SUM(h.sessions) AS sessions, SUM(h.leader_lectures) AS leader_lectures,
+       COUNT(DISTINCT h.format) AS formats_used
+FROM measured ms
+JOIN unit u ON u.id = ms.unit_id
+JOIN branch b ON b.unit_id = u.id
+JOIN held h ON h.branch_id = b.id AND h.batch_id = ms.batch_id AND h.phase = ms.phase
+{session_group}"""
+    return members, sessions
+
+
+def gaps_sql(branch_id: int, totals: str, cutoff: str, kind: str) -> str:
+    """The branch's members with a gap: below the hours, or nothing attended for 30 days
+    while the phase runs; most hours missing first."""
+    hours = "COALESCE(t.hours, 0)"
+    return f"""WITH {measured(cutoff)}
+SELECT m.id, m.name, m.is_migrant, m.is_outgoing, m.is_retired, m.is_infirm,
+       b.id, b.name, u.id, u.name, ms.phase, {hours} AS hours, ms.min_hours,
+       CASE WHEN {hours} < ms.min_hours THEN ms.min_hours - {hours} ELSE 0 END AS missing,
+       t.last_attended_on
+FROM measured ms
+JOIN unit u ON u.id = ms.unit_id
+JOIN branch b ON b.unit_id = u.id
+JOIN member m ON m.branch_id = b.id AND {active(kind)}
+LEFT JOIN {totals} t ON t.member_id = m.id AND t.batch_id = ms.batch_id AND t.phase = ms.phase
+LEFT JOIN member_exemption e
+    ON e.member_id = m.id AND e.batch_id = ms.batch_id AND e.phase = ms.phase
+WHERE b.id = {int(branch_id)} AND e.member_id IS NULL
+  AND ({hours} < ms.min_hours
+       OR (ms.running = 1 AND (t.last_attended_on IS NULL OR t.last_attended_on < '{cutoff}')))
+ORDER BY missing DESC, m.id"""
+
+
+def largest_branch(kind: str) -> str:
+    """The largest branch of a unit still in study, where gaps are looked for daily."""
+    return f"""
+SELECT b.id, COUNT(*) AS members
+FROM branch b
+JOIN unit_progress up ON up.unit_id = b.unit_id AND up.state = 'study'
+JOIN member m ON m.branch_id = b.id AND {active(kind)}
+GROUP BY b.id ORDER BY members DESC, b.id LIMIT 1"""
+
+
+# ---------------------------------------------------------------------------- timing
+
+
+@dataclass(frozen=True)
+class Row:
+    database: str
+    scale: float
+    report: str
+    rows: int
+    api_ms: float
+    raw_ms: float  # (a)
+    naive_ms: float  # (b)
+    agree: bool
+
+    @property
+    def api_over_raw(self) -> float:
+        return self.api_ms / self.raw_ms
+
+    @property
+    def naive_over_api(self) -> float:
+        return self.naive_ms / self.api_ms
+
+
+def median_ms(call: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """(median milliseconds of ``repeat`` calls after an untimed one, the last answer)."""
+    answer = call()
+    times = []
+    for _ in range(repeat):
+        started = perf_counter()
+        answer = call()
+        times.append(1000 * (perf_counter() - started))
+    return statistics.median(times), answer
+
+
+class Raw:
+    """One DBAPI connection of the app's own engine (same SQLite pragmas), read-only."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.conn = engine.raw_connection()
+
+    def __call__(self, *statements: str) -> Callable[[], list[list[tuple]]]:
+        """Runs the statements one after the other; answers each one's rows."""
+
+        def run() -> list[list[tuple]]:
+            cursor = self.conn.cursor()
+            try:
+                out = []
+                for sql in statements:
+                    cursor.execute(sql)
+                    out.append(cursor.fetchall())
+                return out
+            finally:
+                cursor.close()
+                self.conn.rollback()  # no snapshot kept between calls
+
+        return run
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _api(client: TestClient, url: str, params: dict[str, Any]) -> Callable[[], Any]:
+    def call() -> Any:
+        r = client.get(url, params=params)
+        if r.status_code != 200:
+            raise SystemExit(f"GET {url} {params} answered {r.status_code}: {r.text[:500]}")
+        return r
+
+    return call
+
+
+def _coverage_key(level: str, api_row: dict[str, Any]) -> tuple:
+    return (
+        api_row["id"] if level != "city" else 0,
+        api_row["members"],
+        api_row["participated"],
+        api_row["met_hours"],
+        api_row["sessions"],
+        api_row["leader_lectures"],
+        api_row["formats_used"],
+    )
+
+
+def _raw_coverage_keys(level: str, answers: list[list[tuple]]) -> list[tuple]:
+    """The member rows joined to the session rows by key, as ``_coverage_key`` shapes."""
+    member_rows, session_rows = answers
+    skip = 0 if level == "city" else 2  # code and name after the key
+    held = {r[0]: tuple(int(v or 0) for v in r[1:]) for r in session_rows}
+    out = []
+    for row in member_rows:
+        members, participated, met = (int(v or 0) for v in row[1 + skip : 4 + skip])
+        out.append((row[0], members, participated, met, *held.get(row[0], (0, 0, 0))))
+    return sorted(out)
+
+
+def measure(kind: str, scale: float, engine: Engine, client: TestClient, repeat: int) -> list[Row]:
+    cutoff = (today() - INACTIVE_AFTER).isoformat()
+    raw = Raw(engine)
+    floor_ms, _ = median_ms(_api(client, "/api/v1/auth/me", {}), repeat)
+    out = [Row(kind, scale, "floor: GET /auth/me", 1, floor_ms, float("nan"), float("nan"), True)]
+    try:
+        for level in LEVELS:
+            api_ms, r = median_ms(
+                _api(client, "/api/v1/reports/coverage", {"level": level}), repeat
+            )
+            raw_ms, raw_answers = median_ms(raw(*coverage_sql(level, TOTALS, cutoff, kind)), repeat)
+            naive_ms, naive_answers = median_ms(
+                raw(*coverage_sql(level, NAIVE_TOTALS, cutoff, kind)), repeat
+            )
+            api_rows = r.json()["rows"]
+            mine = sorted(_coverage_key(level, x) for x in api_rows)
+            agree = (
+                mine
+                == _raw_coverage_keys(level, raw_answers)
+                == _raw_coverage_keys(level, naive_answers)
+            )
+            out.append(
+                Row(
+                    kind, scale, f"coverage {level}", len(api_rows), api_ms, raw_ms, naive_ms, agree
+                )
+            )
+        (((branch_id, members),),) = raw(largest_branch(kind))()
+        params = {"branch_id": branch_id, "limit": 500}
+        api_ms, r = median_ms(_api(client, "/api/v1/reports/gaps", params), repeat)
+        raw_ms, (raw_rows,) = median_ms(raw(gaps_sql(branch_id, TOTALS, cutoff, kind)), repeat)
+        naive_ms, (naive_rows,) = median_ms(
+            raw(gaps_sql(branch_id, NAIVE_TOTALS, cutoff, kind)), repeat
+        )
+        listed = [g["member_id"] for g in r.json()["items"]]
+        agree = listed == [x[0] for x in raw_rows] == [x[0] for x in naive_rows]
+        label = f"gaps of a branch ({members} members)"
+        out.append(Row(kind, scale, label, len(listed), api_ms, raw_ms, naive_ms, agree))
+    finally:
+        raw.close()
+    return out
+
+
+def run(
+    kind: str, scale: float, seed: int, repeat: int, pg_server: str, sqlite_analyze: bool
+) -> list[Row]:
+    with migrated_database(kind, pg_server, prefix="campaign_bench_reports") as url:
+        engine = create_db_engine(url)
+        try:
+            started = perf_counter()
+            seeded = seed_demo(engine, scale=scale, seed=seed)
+            print(
+                f"{kind} scale {scale:g}: demo of {seeded.members:,} members, "
+                f"{seeded.attendance:,} attendance rows in {perf_counter() - started:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            if kind == "sqlite" and sqlite_analyze:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql("ANALYZE")
+            with Session(engine, expire_on_commit=False) as session:
+                admin = factories.user(session, Role.city_admin, username="bench_reports")
+            headers = factories.bearer(engine, admin)
+            with TestClient(create_app(engine), headers=headers) as client:
+                return measure(kind, scale, engine, client, repeat)
+        finally:
+            engine.dispose()
+
+
+# ---------------------------------------------------------------------------- the report
+
+
+def print_table(rows: Sequence[Row], repeat: int, analyzed: bool) -> None:
+    header = (
+        f"{'database':<10} {'scale':>5} {'report':<34} {'rows':>6} | {'API ms':>8} "
+        f"{'(a) ms':>8} {'(b) ms':>9} | {'API/(a)':>7} {'(b)/API':>7} | same"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r.database:<10} {r.scale:>5g} {r.report:<34} {r.rows:>6,} | {r.api_ms:>8.1f} "
+            f"{r.raw_ms:>8.1f} {r.naive_ms:>9.1f} | {r.api_over_raw:>7.2f} "
+            f"{r.naive_over_api:>7.1f} | {'yes' if r.agree else 'NO'}"
+        )
+    print(
+        f"\nmedian of {repeat} calls each, after one untimed call. API = in-process TestClient,"
+        "\nas a city admin, whole JSON answer; (a) = hand-written SQL over the running totals"
+        "\n(member_study_total), DBAPI cursor, every row fetched; (b) = the same with the"
+        "\ntotals replaced by a GROUP BY over every attendance row. same = the three sides give"
+        "\nthe same figures. floor = GET /api/v1/auth/me, the cost of any authenticated call."
+        f"\nmachine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end."
+        f"\nSQLite statistics (ANALYZE after the seed): {'yes' if analyzed else 'no'}."
+    )
+    top = max(r.scale for r in rows)
+    judged = [r for r in rows if r.scale == top and not r.report.startswith("floor")]
+    if not judged:
+        return
+
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    print(f"\ntargets at scale {top:g}:")
+    for r in judged:
+        checks = [
+            f"API/(a) {r.api_over_raw:.2f} <= {WITHIN_RAW}: "
+            f"{verdict(r.api_over_raw <= WITHIN_RAW)}",
+            f"(b)/API {r.naive_over_api:.1f} >= {FASTER_THAN_NAIVE:g}: "
+            f"{verdict(r.naive_over_api >= FASTER_THAN_NAIVE)}",
+        ]
+        if r.report.startswith("gaps"):
+            checks.append(f"{r.api_ms:.1f} ms < {GAPS_MS:g} ms: {verdict(r.api_ms < GAPS_MS)}")
+        print(f"  {r.database:<10} {r.report:<34} " + "; ".join(checks))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
+    parser.add_argument(
+        "--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"]
+    )
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--repeat", type=int, default=7, help="timed calls per figure")
+    parser.add_argument(
+        "--pg-url", default=DEFAULT_PG, help="a PostgreSQL server to make throwaway databases on"
+    )
+    parser.add_argument(
+        "--sqlite-analyze",
+        action="store_true",
+        help="run ANALYZE on SQLite after the seed (which analyses PostgreSQL only)",
+    )
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    for kind in args.databases:
+        for scale in args.scales:
+            rows += run(kind, scale, args.seed, args.repeat, args.pg_url, args.sqlite_analyze)
+    print_table(rows, args.repeat, args.sqlite_analyze)
+
+
+if __name__ == "__main__":
+    main()
