@@ -19,7 +19,7 @@ from starlette.responses import StreamingResponse
 from app.auth.principal import Principal
 from app.campaign.enums import Phase, UnitState
 from app.campaign.models import Batch, MemberExemption, UnitProgress
-from app.errors import InvalidInput, NotFound
+from app.errors import NotFound
 from app.evaluation.enums import Rating
 from app.evaluation.models import Evaluation
 from app.evaluation.repository import ACTIVE
@@ -27,6 +27,7 @@ from app.evaluation.schemas import RatingCounts
 from app.org.models import Branch, District, Member, Unit
 from app.org.repository import BranchRepository, DistrictRepository, UnitRepository
 from app.pagination import Page, PageParams, paginate_batch
+from app.reports.coverage import parent_condition
 from app.reports.enums import ReportLevel
 from app.reports.measured import tree_condition
 from app.spreadsheets import (
@@ -76,26 +77,6 @@ def _keys(level: ReportLevel) -> list[sa.ColumnElement]:
         return []
     m = model[level]
     return [m.id.label("id"), m.code.label("code"), m.name.label("name")]
-
-
-def _parent(
-    session: Session, principal: Principal, level: ReportLevel, parent_id: int | None
-) -> sa.ColumnElement[bool]:
-    """As the coverage report: the district of level=unit rows, the unit of level=branch
-    rows; one the caller does not see does not exist (404)."""
-    if parent_id is None:
-        return sa.true()
-    if level is ReportLevel.unit:
-        if DistrictRepository(session, principal).get(parent_id) is None:
-            raise NotFound(f"No district with id {parent_id}.")
-        return Unit.district_id == parent_id
-    if level is ReportLevel.branch:
-        if UnitRepository(session, principal).get(parent_id) is None:
-            raise NotFound(f"No unit with id {parent_id}.")
-        return Branch.unit_id == parent_id
-    raise InvalidInput.field(
-        "parent_id", "only for level=unit (a district) or level=branch (a unit)", where="query"
-    )
 
 
 def _check_batch(session: Session, batch_id: int | None) -> None:
@@ -175,7 +156,7 @@ def evaluation_report(
     parent_id: int | None = None,
 ) -> EvaluationReport:
     _check_batch(session, batch_id)
-    parent = _parent(session, principal, level, parent_id)
+    parent = parent_condition(session, principal, level, parent_id)
     result = session.execute(report_statement(principal, level, batch_id, parent)).mappings()
     rows: list[EvaluationRow] = []
     sums = dict.fromkeys(_FIGURES, 0)

@@ -55,7 +55,7 @@ def _session_key(level: ReportLevel) -> sa.ColumnElement | None:
     }[level]
 
 
-def _parent_condition(
+def parent_condition(
     session: Session, principal: Principal, level: ReportLevel, parent_id: int | None
 ) -> sa.ColumnElement[bool]:
     """``parent_id``: the district of level=unit rows, the unit of level=branch rows; one the
@@ -247,7 +247,7 @@ def coverage_figures(
     """The coverage report as plain values, shaped as CoverageReport (what the JSON answer
     serialises directly)."""
     check_filter(session, f)
-    parent = _parent_condition(session, principal, level, parent_id)
+    parent = parent_condition(session, principal, level, parent_id)
     result = session.execute(coverage_statement(principal, level, f, parent))
     at = {name: i for i, name in enumerate(result.keys())}
     counts = [at[name] for name in _COUNTS]
