@@ -416,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--sqlite-analyze",
         action="store_true",
-        help="run ANALYZE on SQLite after the seed (which analyses PostgreSQL only)",
+        help="run a full ANALYZE on SQLite after the seed (which samples)",
     )
     args = parser.parse_args(argv)
     rows: list[Row] = []
