@@ -8,8 +8,7 @@ from app.reports.export import (
     ReportFormat,
     ReportSheet,
     col,
-    report_response,
-    workbook_response,
+    sections_response,
 )
 
 DISTRICT_COLUMNS = (
@@ -31,7 +30,5 @@ NEVER_COLUMNS = (
 
 def inspection_export(fmt: ReportFormat, report: InspectionReport) -> StreamingResponse:
     districts = ReportSheet("督导检查情况", DISTRICT_COLUMNS, [*report.rows, report.total])
-    if fmt is ReportFormat.csv:
-        return report_response(fmt, districts, "督导检查情况", "inspections")
     never = ReportSheet("未检查单位", NEVER_COLUMNS, report.never_inspected)
-    return workbook_response([districts, never], "督导检查情况", "inspections")
+    return sections_response(fmt, [districts, never], "督导检查情况", "inspections")

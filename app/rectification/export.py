@@ -8,8 +8,7 @@ from app.reports.export import (
     ReportFormat,
     ReportSheet,
     col,
-    report_response,
-    workbook_response,
+    sections_response,
 )
 
 LEVEL_LABELS = {Level.city: "全市", Level.district: "县区", Level.unit: "单位"}
@@ -41,7 +40,5 @@ def rectification_export(fmt: ReportFormat, report: RectificationReport) -> Stre
     counts = ReportSheet(f"整改情况-{level}", COUNT_COLUMNS, rows)
     title = f"整改情况-{level}"
     ascii_name = f"rectifications-{report.level.value}"
-    if fmt is ReportFormat.csv:
-        return report_response(fmt, counts, title, ascii_name)
     overdue = ReportSheet("逾期事项", OVERDUE_COLUMNS, report.overdue_items)
-    return workbook_response([counts, overdue], title, ascii_name)
+    return sections_response(fmt, [counts, overdue], title, ascii_name)

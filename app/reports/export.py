@@ -160,6 +160,19 @@ def workbook_response(
     )
 
 
+def sections_response(
+    fmt: SpreadsheetFormat | ReportFormat,
+    sections: Sequence[ReportSheet],
+    title: str,
+    ascii_name: str,
+) -> StreamingResponse:
+    """A report of several sections: CSV holds one table, the first section (the summary);
+    XLSX holds every section, one sheet each."""
+    if SpreadsheetFormat(fmt.value) is SpreadsheetFormat.csv:
+        return report_response(fmt, sections[0], title, ascii_name)
+    return workbook_response(sections, title, ascii_name)
+
+
 def streamed_rows(session: Session, report: ListReport) -> Iterator[Any]:
     """Every row of a list report, read while the answer is sent. By then the request's
     session may be closed, so the rows come on a connection of the stream's own, in one

@@ -25,8 +25,7 @@ from app.reports.export import (
     ReportColumn,
     ReportSheet,
     col,
-    report_response,
-    workbook_response,
+    sections_response,
 )
 from app.spreadsheets import SpreadsheetFormat
 
@@ -279,12 +278,9 @@ def deadline_rows(report: ProgressReport, which: str) -> Iterator[SimpleNamespac
 
 def export_progress(report: ProgressReport, fmt: SpreadsheetFormat) -> StreamingResponse:
     """CSV: the counts table. XLSX: the counts, then the overdue and the extended units."""
-    counts = ReportSheet("进度汇总", COUNT_COLUMNS, count_rows(report))
-    if fmt is SpreadsheetFormat.csv:
-        return report_response(fmt, counts, "工作进度", "progress")
     sheets = [
-        counts,
+        ReportSheet("进度汇总", COUNT_COLUMNS, count_rows(report)),
         ReportSheet("逾期单位", DEADLINE_COLUMNS, deadline_rows(report, "overdue_units")),
         ReportSheet("延期单位", DEADLINE_COLUMNS, deadline_rows(report, "extended_units")),
     ]
-    return workbook_response(sheets, "工作进度", "progress")
+    return sections_response(fmt, sheets, "工作进度", "progress")
