@@ -1,5 +1,6 @@
 """Schema bases shared by every domain."""
 
+import inspect
 import re
 from collections.abc import Callable
 from datetime import date, datetime
@@ -106,12 +107,23 @@ class InputSchema(BaseModel):
             _not_blank(prop)
         return schema
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _as_documented(cls, value: Any, info: ValidationInfo) -> Any:
-        field = cls.model_fields.get(info.field_name or "")
-        check = _documented_check(field.annotation) if field is not None else None
-        return check(value) if check is not None and value is not None else value
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Before pydantic reads the fields: each field whose JSON type pydantic would
+        # coerce into gets its check as a validator of its own, so that the fields without
+        # one (most of a 1,000-record attendance set) cost no Python call at all.
+        super().__init_subclass__(**kwargs)
+        annotations = inspect.get_annotations(cls)
+        for name, annotation in annotations.items():
+            if (check := _documented_check(annotation)) is not None:
+                annotations[name] = Annotated[annotation, BeforeValidator(_unless_null(check))]
+        cls.__annotations__ = annotations
+
+
+def _unless_null(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def checked(value: Any) -> Any:
+        return value if value is None else check(value)
+
+    return checked
 
 
 class PatchSchema(InputSchema):

@@ -153,15 +153,26 @@ def study_days(engine: Engine, branch_ids: Sequence[int]) -> list[date]:
 
 
 def create_sessions(
-    client: httpx.Client, clients: int, branch_ids: Sequence[int], days: Sequence[date]
+    client: httpx.Client,
+    clients: int,
+    branch_ids: Sequence[int],
+    days: Sequence[date],
+    per_client: int,
+    shared: bool,
 ) -> list[list[tuple[str, int]]]:
-    """One session per client and branch, through POST /sessions; held on varied days so
-    that losing an attendance moves members' last attended dates."""
+    """Each client's sessions, through POST /sessions; held on varied days so that losing
+    an attendance moves members' last attended dates.
+
+    As secretaries work, each client writes ``per_client`` sessions of its own branch
+    (clients beyond the branches share them round the table). ``shared``: the worst case
+    instead, every client writes one session of every branch, so that all clients move the
+    same members' totals at once and queue on their rows."""
     out: list[list[tuple[str, int]]] = []
     n = 0
     for c in range(clients):
         own = []
-        for branch_id in branch_ids:
+        mine = branch_ids if shared else [branch_ids[c % len(branch_ids)]] * per_client
+        for branch_id in mine:
             body = {
                 "branch_id": branch_id,
                 "held_on": days[n % len(days)].isoformat(),
@@ -483,7 +494,6 @@ DELETE = "DELETE FROM attendance WHERE session_id = %s"
 def raw_worker(dsn: str, workload: Workload, threads: int, turns: dict[str, int]) -> Worker:
     """The same sets written with psycopg alone: per transaction, delete the session's rows
     and executemany its new set (psycopg 3 pipelines the inserts), then commit."""
-    every = workload.all_sessions()
     rows_of: dict[tuple[str, int], list[tuple]] = {}
 
     def rows(session_id: str, branch_id: int, turn: int) -> list[tuple]:
@@ -499,9 +509,10 @@ def raw_worker(dsn: str, workload: Workload, threads: int, turns: dict[str, int]
     def worker(
         n: int, barrier: threading.Barrier, deadline: list[float], stop: threading.Event, run: Run
     ) -> None:
-        own = every[n::threads]
+        # The clients' layout: thread n writes the sessions of clients n, n + threads, ...
+        own = [s for c, mine in enumerate(workload.sessions) if c % threads == n for s in mine]
         if not own:
-            raise RuntimeError(f"{threads} raw threads, only {len(every)} sessions")
+            raise RuntimeError(f"{threads} raw threads, only {len(workload.sessions)} clients")
         with psycopg.connect(dsn) as conn, conn.cursor() as cursor:
             barrier.wait()
             i = 0
@@ -562,9 +573,14 @@ def print_report(args: argparse.Namespace, api: Run, raws: Sequence[Run], checks
         f"{'side':<16} {'threads':>7} {'seconds':>7} {'calls':>7} {'calls/s':>8} "
         f"{'rows/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6}"
     )
+    layout = (
+        "one session per client and branch (shared: every client writes every branch)"
+        if args.shared
+        else f"{args.sessions} sessions per client, all of its own branch"
+    )
     print(
         f"\nPostgreSQL, {args.workers} uvicorn workers, {args.records} records per set, "
-        f"{args.branches} branches of {args.members} members, one session per client and branch"
+        f"{args.branches} branches of {args.members} members, {layout}"
         f"\n(VACUUM ANALYZE before each run; the server's autovacuum is {args.autovacuum})"
     )
     print(
@@ -649,7 +665,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--pg-url", default=DEFAULT_PG, help="a PostgreSQL server to make a throwaway database on"
     )
-    parser.add_argument("--branches", type=int, default=4, help="large branches written to")
+    parser.add_argument(
+        "--branches",
+        type=int,
+        default=None,
+        help="large branches written to (default: one per client)",
+    )
+    parser.add_argument(
+        "--sessions", type=int, default=4, help="sessions per client, all of its own branch"
+    )
+    parser.add_argument(
+        "--shared",
+        action="store_true",
+        help="worst case: every client writes one session of every branch (--sessions ignored)",
+    )
     parser.add_argument(
         "--members", type=int, default=None, help="active members per large branch (>= records)"
     )
@@ -670,6 +699,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="keep the connections where the kernel puts them (often all on one worker)",
     )
     args = parser.parse_args(argv)
+    args.branches = args.branches or args.clients
     args.members = args.members or args.records + 50
     if args.members < args.records:
         parser.error("--members must be at least --records")
@@ -698,7 +728,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 with running_server(url, args.workers, secret, args.log_level) as server:
                     say(f"server ready at {server.base} ({args.workers} workers)")
                     with httpx.Client(base_url=server.base, headers=headers, timeout=60) as client:
-                        sessions = create_sessions(client, args.clients, list(members), days)
+                        sessions = create_sessions(
+                            client, args.clients, list(members), days, args.sessions, args.shared
+                        )
                         set_members = {b: ms[: args.records] for b, ms in members.items()}
                         workload = Workload(set_members, sessions)
                         turns = {sid: 0 for sid, _ in workload.all_sessions()}

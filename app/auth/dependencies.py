@@ -4,11 +4,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.orm import Session
 
-from app.auth.models import User
 from app.auth.principal import Principal
-from app.auth.principals import principal_of
+from app.auth.principals import principal_by_id
 from app.auth.tokens import InvalidToken, read_token, signing_key
 from app.db import SessionDep
 from app.errors import Unauthorized
@@ -36,19 +34,12 @@ def get_principal(
         claims = read_token(token, app_signing_key(request))
     except InvalidToken as exc:
         raise Unauthorized(str(exc)) from exc
-    user = _current_user(session, claims.user_id, claims.version)
-    if user is None:
+    principal = principal_by_id(session, claims.user_id, claims.version)
+    if principal is None:
         raise Unauthorized("The token is no longer valid; log in again.")
     # For the request's log line (app/observability.py): who, by id only.
-    request.state.user_id = user.id
-    return principal_of(session, user)
-
-
-def _current_user(session: Session, user_id: int, version: int) -> User | None:
-    user = session.get(User, user_id)
-    if user is None or not user.is_active or user.token_version != version:
-        return None
-    return user
+    request.state.user_id = principal.user_id
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

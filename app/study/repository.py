@@ -40,6 +40,20 @@ class SessionRepository:
             stmt = stmt.with_for_update(of=StudySession)
         return self.session.scalar(stmt)
 
+    def locked_with_district(self, id: uuid.UUID) -> tuple[StudySession, int] | None:
+        """The session, locked for writing as ``get(for_update=True)`` locks it, and the
+        district its branch lies in now (for the audit row): one statement for the write
+        path every secretary's phone takes."""
+        stmt = (
+            sa.select(StudySession, Unit.district_id)
+            .join(Branch, Branch.id == StudySession.branch_id)
+            .join(Unit, Unit.id == Branch.unit_id)
+            .where(StudySession.id == id, branch_condition(self.principal))
+            .with_for_update(of=StudySession)
+        )
+        row = self.session.execute(stmt).first()
+        return None if row is None else (row[0], row[1])
+
     def search(self, f: SessionFilter) -> sa.Select[tuple[StudySession]]:
         stmt = self.base()
         for column, value in (

@@ -2,12 +2,16 @@
 the same transaction (app/study/totals.py), so reports never disagree with the records."""
 
 import uuid
+from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from app import bulk
 from app.audit import service as audit
@@ -100,27 +104,16 @@ def _check_records(
         seen.add(r.member_id)
         if r.hours is not None and r.hours > study_session.hours:
             raise InvalidInput.at(["body", "records", i, "hours"], "more than the session's hours")
-    # A guest's hours are kept under the session's batch and phase: only a guest whose own
-    # unit is in the same batch would see them in their own look-back.
-    rows = session.execute(
-        sa.select(
-            Member.id,
-            Member.branch_id,
-            Member.is_migrant,
-            Member.is_outgoing,
-            UnitProgress.batch_id,
-        )
-        .join(Branch, Branch.id == Member.branch_id)
-        .outerjoin(UnitProgress, UnitProgress.unit_id == Branch.unit_id)
-        .where(bulk.among_ids(session, Member.id, list(seen)))
-        .where(Member.status == MemberStatus.active.value)
+    conn = bulk.connection(session)
+    rows = conn.execute(
+        _recordable(conn.dialect.name),
+        {
+            "member_ids": bulk.ids_value(conn.dialect.name, sorted(seen)),
+            "of_branch": study_session.branch_id,
+            "of_batch": study_session.batch_id,
+        },
     ).all()
-    guests: dict[int, bool] = {}
-    for member_id, branch_id, migrant, outgoing, batch_id in rows:
-        if branch_id == study_session.branch_id:
-            guests[member_id] = False
-        elif (migrant or outgoing) and batch_id == study_session.batch_id:
-            guests[member_id] = True
+    guests = {member_id: bool(guest) for member_id, guest in rows}
     for i, r in enumerate(records):
         if r.member_id not in guests:
             raise InvalidInput.at(
@@ -131,16 +124,41 @@ def _check_records(
     return guests
 
 
+@cache
+def _recordable(dialect: str) -> sa.Select:
+    """Of the given members, those the session may record, each with whether they come as
+    a guest. A guest's hours are kept under the session's batch and phase: only a guest
+    whose own unit is in the same batch would see them in their own look-back."""
+    own = Member.branch_id == sa.bindparam("of_branch")
+    return (
+        sa.select(Member.id, sa.not_(own))
+        .join(Branch, Branch.id == Member.branch_id)
+        .outerjoin(UnitProgress, UnitProgress.unit_id == Branch.unit_id)
+        .where(bulk.among_ids_param(dialect, Member.id, "member_ids"))
+        .where(Member.status == MemberStatus.active.value)
+        .where(
+            sa.or_(
+                own,
+                sa.and_(
+                    sa.or_(Member.is_migrant, Member.is_outgoing),
+                    UnitProgress.batch_id == sa.bindparam("of_batch"),
+                ),
+            )
+        )
+    )
+
+
 class Written(NamedTuple):
     changed: bool
     summary: dict[str, Any]  # counts per status and the credited hours of the set
 
 
-def _attendance_summary(records: list[totals.Mark]) -> dict[str, Any]:
-    counts = {s: 0 for s in ("present", "late", "excused", "absent")}
-    for r in records:
-        counts[r.status] += 1
-    return {**counts, "credited_hours": sum((Decimal(r.credited) for r in records), Decimal(0))}
+def _attendance_summary(records: Sequence[totals.Mark]) -> dict[str, Any]:
+    counts = Counter(r.status for r in records)
+    return {
+        **{s: counts[s] for s in ("present", "late", "excused", "absent")},
+        "credited_hours": sum((r.credited for r in records), Decimal(0)),
+    }
 
 
 def write_attendance(
@@ -148,12 +166,17 @@ def write_attendance(
     principal: Principal,
     study_session: StudySession,
     records: list[AttendanceRecord],
+    *,
+    district_id: int | None = None,
 ) -> Written:
     """Replaces the session's set; answers whether anything changed, and the set's counts.
     The same set written again changes no row, no total and writes no audit entry.
 
     Set-based, in a handful of statements whatever the set's size: this is the path every
-    secretary's phone takes, many at once.
+    secretary's phone takes, many at once. Only the records that differ from the stored set
+    are written: changed ones are updated in place (their member and session keys stay, so
+    PostgreSQL neither checks those foreign keys again nor moves index entries), new ones
+    inserted, dropped ones deleted; and only their members' totals move.
     """
     if len(records) > MAX_RECORDS:
         raise PayloadTooLarge(
@@ -161,52 +184,67 @@ def write_attendance(
         )
     guests = _check_records(session, study_session, records)
     table = Attendance.__table__
-    old_rows = session.execute(
-        sa.select(table.c.member_id, table.c.status, table.c.hours, table.c.credited).where(
-            table.c.session_id == study_session.id
+    conn = bulk.connection(session)
+    old = {
+        r.member_id: r
+        for r in conn.execute(
+            sa.select(table.c.member_id, table.c.status, table.c.hours, table.c.credited).where(
+                table.c.session_id == study_session.id
+            )
         )
-    ).all()
-    old = {r.member_id: r for r in old_rows}
+    }
     session_hours = Decimal(study_session.hours)
-    new = [
-        {
-            "session_id": study_session.id,
-            "member_id": r.member_id,
-            "status": r.status.value,
-            "hours": r.hours,
-            "credited": credited(r.status.value, r.hours, session_hours),
-            "is_guest": guests[r.member_id],
-        }
-        for r in records
-    ]
-    unchanged = len(old) == len(new) and all(
-        (row := old.get(n["member_id"])) is not None
-        and (row.status, row.hours, Decimal(row.credited))
-        == (n["status"], n["hours"], n["credited"])
-        for n in new
-    )
-    new_marks = [totals.Mark(n["member_id"], n["status"], n["credited"]) for n in new]
+    new_marks, written, changed = [], [], []
+    for r in records:
+        status = r.status.value
+        mark = totals.Mark(r.member_id, status, credited(status, r.hours, session_hours))
+        new_marks.append(mark)
+        was = old.get(r.member_id)
+        if was is None or (was.status, was.hours, was.credited) != (status, r.hours, mark.credited):
+            changed.append((r.member_id, was, mark))
+            written.append(
+                {
+                    "session_id": study_session.id,
+                    "member_id": r.member_id,
+                    "status": status,
+                    "hours": r.hours,
+                    "credited": mark.credited,
+                    "is_guest": guests[r.member_id],
+                }
+            )
+    dropped = old.keys() - {m.member_id for m in new_marks}
     summary = _attendance_summary(new_marks)
-    if unchanged:
+    if not written and not dropped:
         return Written(False, summary)
-    session.execute(sa.delete(table).where(table.c.session_id == study_session.id))
-    bulk.insert_rows(session, table, new)
-    totals.apply(
-        session,
-        totals.contributions(study_session, old_rows),
-        totals.contributions(study_session, new_marks),
-    )
+    if dropped:
+        conn.execute(
+            sa.delete(table).where(
+                table.c.session_id == study_session.id,
+                bulk.among_ids(session, table.c.member_id, sorted(dropped)),
+            )
+        )
+    bulk.insert_rows(session, table, written, finish=_replace_record, order_by=("member_id",))
+    totals.apply_set(session, study_session, [*changed, *((m, old[m], None) for m in dropped)])
     audit.record(
         session,
         principal,
         "attendance",
         "session",
         study_session.id,
-        district_id=district_of_branch(session, study_session.branch_id),
-        before=_attendance_summary(old_rows),
+        district_id=district_id or district_of_branch(session, study_session.branch_id),
+        before=_attendance_summary(list(old.values())),
         after=summary,
     )
     return Written(True, summary)
+
+
+def _replace_record(insert: Insert) -> Insert:
+    """A record already in the set takes the new status, hours and credit."""
+    new = insert.excluded
+    return insert.on_conflict_do_update(
+        index_elements=["session_id", "member_id"],
+        set_={c: new[c] for c in ("status", "hours", "credited", "is_guest")},
+    )
 
 
 def placement(session: Session, principal: Principal, branch_id: int, phase: Phase | None):
@@ -337,9 +375,12 @@ def delete_session(session: Session, principal: Principal, session_id: uuid.UUID
 def put_attendance(
     session: Session, principal: Principal, session_id: uuid.UUID, records: list[AttendanceRecord]
 ) -> AttendanceWritten:
-    study_session = get_or_404(session, principal, session_id, for_update=True)
+    found = SessionRepository(session, principal).locked_with_district(session_id)
+    if found is None:
+        raise NotFound(f"No session with id {session_id}.")
+    study_session, district_id = found
     principal.require(Action.record_session)
-    written = write_attendance(session, principal, study_session, records)
+    written = write_attendance(session, principal, study_session, records, district_id=district_id)
     return AttendanceWritten(
         session_id=study_session.id,
         changed=written.changed,

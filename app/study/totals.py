@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from functools import cache
+from typing import NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,8 +33,14 @@ class Mark(NamedTuple):
     credited: Decimal
 
 
-@dataclass(frozen=True)
-class Contribution:
+class Recorded(Protocol):
+    """A Mark, a stored attendance row, or anything else with these two."""
+
+    status: str
+    credited: Decimal
+
+
+class Contribution(NamedTuple):
     hours: Decimal
     attended: bool
     held_on: date
@@ -45,42 +52,79 @@ def contributions(
     """What a session's records add to each member's totals."""
     batch_id, phase, held_on = study_session.batch_id, study_session.phase, study_session.held_on
     return {
-        (r.member_id, batch_id, phase): Contribution(
-            Decimal(r.credited), r.status in EARNING, held_on
-        )
+        (r.member_id, batch_id, phase): Contribution(r.credited, r.status in EARNING, held_on)
         for r in records
     }
 
 
 def apply(session: Session, before: dict[Key, Contribution], after: dict[Key, Contribution]) -> int:
     """Moves the totals from ``before`` to ``after``; answers how many members changed."""
-    rows, lost = [], []
+    rows: list[dict] = []
+    lost: Lost = {}
     for key in sorted(before.keys() | after.keys()):  # one order: no deadlocks between writers
         b, a = before.get(key), after.get(key)
         d_hours = (a.hours if a else 0) - (b.hours if b else 0)
         d_sessions = int(bool(a and a.attended)) - int(bool(b and b.attended))
         gained = a.held_on if a and a.attended else None
-        losing = bool(b and b.attended and (gained is None or gained < b.held_on))
-        if losing:
-            lost.append(key)  # its last attended date may have gone: look it up again
+        member_id, batch_id, phase = key
+        if b and b.attended and (gained is None or gained < b.held_on):
+            # Its last attended date may have gone: look it up again.
+            lost.setdefault((batch_id, phase, b.held_on), []).append(member_id)
         elif (
             d_hours == 0 and d_sessions == 0 and gained == (b.held_on if b and b.attended else None)
         ):
             continue
-        member_id, batch_id, phase = key
-        # Lost keys go through the upsert too, even with nothing to add: it locks every
-        # touched row in one sorted pass before their dates are looked up again.
-        rows.append(
-            {
-                "member_id": member_id,
-                "batch_id": batch_id,
-                "phase": phase,
-                "hours": d_hours,
-                "sessions": d_sessions,
-                "last_attended_on": gained,
-            }
-        )
-    # The rows are in key order, and stay in it on PostgreSQL too.
+        rows.append(_row(member_id, batch_id, phase, d_hours, d_sessions, gained))
+    _write(session, rows, lost)
+    return len(rows)
+
+
+def apply_set(
+    session: Session,
+    study_session: StudySession,
+    changed: Iterable[tuple[int, Recorded | None, Recorded | None]],
+) -> int:
+    """Moves the totals for records of one session that changed, given as (member id, old
+    record or None, new record or None): the attendance write's own path, in one pass and
+    without the generality of ``apply`` (the session's batch, phase and date stay)."""
+    batch_id, phase, held_on = study_session.batch_id, study_session.phase, study_session.held_on
+    rows: list[dict] = []
+    lost: Lost = {}
+    for member_id, old, new in sorted(changed, key=lambda c: c[0]):  # one order: see apply
+        was = old is not None and old.status in EARNING
+        now = new is not None and new.status in EARNING
+        d_hours = (new.credited if new else 0) - (old.credited if old else 0)
+        if was and not now:
+            lost.setdefault((batch_id, phase, held_on), []).append(member_id)
+        elif was == now and d_hours == 0:
+            continue
+        rows.append(_row(member_id, batch_id, phase, d_hours, now - was, held_on if now else None))
+    _write(session, rows, lost)
+    return len(rows)
+
+
+# Members whose last attended date may have gone, by batch, phase and the date they lost.
+Lost = dict[tuple[int, str, date], list[int]]
+
+
+def _row(
+    member_id: int, batch_id: int, phase: str, hours: Decimal, sessions: int, gained: date | None
+) -> dict:
+    return {
+        "member_id": member_id,
+        "batch_id": batch_id,
+        "phase": phase,
+        "hours": hours,
+        "sessions": sessions,
+        "last_attended_on": gained,
+    }
+
+
+def _write(session: Session, rows: list[dict], lost: Lost) -> None:
+    """Adds the rows' differences to the totals, then looks up the lost dates again.
+
+    Lost keys are among the rows even with nothing to add: the upsert locks every touched
+    row, in key order (kept on PostgreSQL too), before their dates are looked up again."""
     bulk.insert_rows(
         session,
         MemberStudyTotal.__table__,
@@ -88,37 +132,49 @@ def apply(session: Session, before: dict[Key, Contribution], after: dict[Key, Co
         finish=_add_differences,
         order_by=("member_id", "batch_id", "phase"),
     )
-    if lost:
-        _look_up_last_dates(session, lost)
-    return len(rows)
+    if not lost:
+        return
+    conn = bulk.connection(session)
+    for (batch_id, phase, lost_on), member_ids in lost.items():
+        conn.execute(
+            _last_dates(conn.dialect.name),
+            {
+                "of_batch": batch_id,
+                "of_phase": phase,
+                "lost_on": lost_on,
+                "member_ids": bulk.ids_value(conn.dialect.name, member_ids),
+            },
+        )
 
 
-def _look_up_last_dates(session: Session, keys: list[Key]) -> None:
-    """Sets the last attended date of each key from the attendance rows. The upsert above
-    has locked these totals rows, so this statement, which starts after it, sees every
-    writer that committed before us (READ COMMITTED takes a snapshot per statement)."""
-    groups: dict[tuple[int, str], list[int]] = {}
-    for member_id, batch_id, phase in keys:
-        groups.setdefault((batch_id, phase), []).append(member_id)
+@cache
+def _last_dates(dialect: str) -> sa.Update:
+    """Sets the last attended date of the given members' totals from the attendance rows,
+    where the lost session's date could have been it: a member who attended later keeps
+    the later date. The upsert has locked these totals rows, so this statement, which
+    starts after it, sees every writer that committed before us (READ COMMITTED takes a
+    snapshot per statement, and re-reads a row that changed under it)."""
     t = MemberStudyTotal.__table__
-    for (batch_id, phase), member_ids in groups.items():
-        last = (
-            sa.select(sa.func.max(StudySession.held_on))
-            .join(Attendance, Attendance.session_id == StudySession.id)
-            .where(
-                Attendance.member_id == t.c.member_id,
-                Attendance.status.in_(EARNING),
-                StudySession.batch_id == t.c.batch_id,
-                StudySession.phase == t.c.phase,
-            )
-            .scalar_subquery()
+    last = (
+        sa.select(sa.func.max(StudySession.held_on))
+        .join(Attendance, Attendance.session_id == StudySession.id)
+        .where(
+            Attendance.member_id == t.c.member_id,
+            Attendance.status.in_(EARNING),
+            StudySession.batch_id == t.c.batch_id,
+            StudySession.phase == t.c.phase,
         )
-        session.execute(
-            sa.update(t)
-            .where(t.c.batch_id == batch_id, t.c.phase == phase)
-            .where(bulk.among_ids(session, t.c.member_id, member_ids))
-            .values(last_attended_on=last)
+        .scalar_subquery()
+    )
+    return (
+        sa.update(t)
+        .where(t.c.batch_id == sa.bindparam("of_batch"), t.c.phase == sa.bindparam("of_phase"))
+        .where(bulk.among_ids_param(dialect, t.c.member_id, "member_ids"))
+        .where(
+            sa.or_(t.c.last_attended_on.is_(None), t.c.last_attended_on <= sa.bindparam("lost_on"))
         )
+        .values(last_attended_on=last)
+    )
 
 
 def _add_differences(insert: Insert) -> Insert:
