@@ -175,8 +175,9 @@ def write_attendance(
     Set-based, in a handful of statements whatever the set's size: this is the path every
     secretary's phone takes, many at once. Only the records that differ from the stored set
     are written: changed ones are updated in place (their member and session keys stay, so
-    PostgreSQL neither checks those foreign keys again nor moves index entries), new ones
-    inserted, dropped ones deleted; and only their members' totals move.
+    PostgreSQL does not check those foreign keys again, as a delete and insert would make
+    it do for every record), new ones inserted, dropped ones deleted; and only their
+    members' totals move.
     """
     if len(records) > MAX_RECORDS:
         raise PayloadTooLarge(
