@@ -17,6 +17,20 @@ def principal_by_id(session: Session, user_id: int, token_version: int) -> Princ
     row = session.connection().execute(_user_with_scope(), {"user_id": user_id}).first()
     if row is None or not row.is_active or row.token_version != token_version:
         return None
+    return _principal(session, row)
+
+
+def principal_of(session: Session, user: User) -> Principal:
+    """The Principal a stored user acts as, whether or not they may log in now; the ids
+    above their own scope are read now, so that a branch moved to another unit moves its
+    secretary's reach with it."""
+    session.flush()  # the user as changed in this transaction, not as last committed
+    return _principal(
+        session, session.connection().execute(_user_with_scope(), {"user_id": user.id}).one()
+    )
+
+
+def _principal(session: Session, row: sa.Row) -> Principal:
     role = Role(row.role)
     base = {"user_id": row.id, "username": row.username, "role": role}
     match role:
@@ -34,7 +48,16 @@ def principal_by_id(session: Session, user_id: int, token_version: int) -> Princ
                 branch_id=row.branch_id,
             )
         case Role.inspector:
-            return _inspector(session, base)
+            rows = session.execute(
+                sa.select(Unit.id, Unit.district_id)
+                .join(InspectorUnit, InspectorUnit.unit_id == Unit.id)
+                .where(InspectorUnit.user_id == row.id)
+            ).all()
+            return Principal(
+                **base,
+                unit_ids=frozenset(r.id for r in rows),
+                district_ids=frozenset(r.district_id for r in rows),
+            )
 
 
 @cache
@@ -59,45 +82,6 @@ def _user_with_scope() -> sa.Select:
         .outerjoin(unit, unit.id == sa.func.coalesce(User.unit_id, branch.unit_id))
         .where(User.id == sa.bindparam("user_id"))
     )
-
-
-def _inspector(session: Session, base: dict) -> Principal:
-    rows = session.execute(
-        sa.select(Unit.id, Unit.district_id)
-        .join(InspectorUnit, InspectorUnit.unit_id == Unit.id)
-        .where(InspectorUnit.user_id == base["user_id"])
-    ).all()
-    return Principal(
-        **base,
-        unit_ids=frozenset(r.id for r in rows),
-        district_ids=frozenset(r.district_id for r in rows),
-    )
-
-
-def principal_of(session: Session, user: User) -> Principal:
-    """Reads the ids above the user's own scope now, so that a branch moved to another unit
-    moves its secretary's reach with it on the next request."""
-    role = Role(user.role)
-    base = {"user_id": user.id, "username": user.username, "role": role}
-    match role:
-        case Role.city_admin:
-            return Principal(**base)
-        case Role.district_admin:
-            return Principal(**base, district_id=user.district_id)
-        case Role.unit_admin:
-            district_id = session.scalar(sa.select(Unit.district_id).where(Unit.id == user.unit_id))
-            return Principal(**base, district_id=district_id, unit_id=user.unit_id)
-        case Role.branch_secretary:
-            row = session.execute(
-                sa.select(Unit.id, Unit.district_id)
-                .join(Branch, Branch.unit_id == Unit.id)
-                .where(Branch.id == user.branch_id)
-            ).one()
-            return Principal(
-                **base, district_id=row.district_id, unit_id=row.id, branch_id=user.branch_id
-            )
-        case Role.inspector:
-            return _inspector(session, base)
 
 
 def district_of_user(session: Session, user: User) -> int | None:
