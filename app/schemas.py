@@ -114,6 +114,8 @@ class InputSchema(BaseModel):
         super().__init_subclass__(**kwargs)
         annotations = inspect.get_annotations(cls)
         for name, annotation in annotations.items():
+            if isinstance(annotation, str):  # a postponed annotation would go unchecked
+                raise TypeError(f"{cls.__name__}.{name}: write request body types unquoted")
             if (check := _documented_check(annotation)) is not None:
                 annotations[name] = Annotated[annotation, BeforeValidator(_unless_null(check))]
         cls.__annotations__ = annotations

@@ -11,10 +11,12 @@ with its own keep-alive ``httpx.Client`` and its own sessions, PUT attendance se
 status (present, late, absent), so every call really replaces rows and moves totals.
 Afterwards the running totals are checked against the attendance rows (none may differ).
 
-In the same run, the same rows go to the same sessions with a plain psycopg ``executemany``
-(per transaction: delete the session's rows, insert the set, commit), from as many threads
-as there were clients and from one thread, for the same duration: the raw limit the API is
-compared with.
+In the same run, the same rows go to the same sessions with a plain psycopg ``executemany``,
+from as many threads as there were clients and from one thread, for the same duration: the
+raw limit the API is compared with. Two kinds (``--raw-kinds``): delete the session's rows
+and insert the set, as a plain replace does; and upsert the set over the old rows, as the
+API itself now writes changed records (which spares PostgreSQL the foreign-key checks of
+new rows), so that the API is also held against raw SQL doing the same database work.
 
 Before each timed run the database is vacuumed and analysed. The clients' connections are
 spread evenly over the workers, and the CPU time the workers, the database backends and the
@@ -489,11 +491,24 @@ INSERT = (
     "VALUES (%s, %s, %s, %s, %s, %s)"
 )
 DELETE = "DELETE FROM attendance WHERE session_id = %s"
+# What the API's write does with a set whose every record changed: update each in place.
+UPSERT = (
+    INSERT + " ON CONFLICT (session_id, member_id) DO UPDATE SET status = excluded.status, "
+    "hours = excluded.hours, credited = excluded.credited, is_guest = excluded.is_guest"
+)
+RAW_KINDS = {
+    "replace": "raw delete+insert",  # the set's rows deleted, the new set inserted
+    "upsert": "raw upsert",  # the new set upserted over the old rows
+}
 
 
-def raw_worker(dsn: str, workload: Workload, threads: int, turns: dict[str, int]) -> Worker:
-    """The same sets written with psycopg alone: per transaction, delete the session's rows
-    and executemany its new set (psycopg 3 pipelines the inserts), then commit."""
+def raw_worker(
+    dsn: str, workload: Workload, threads: int, turns: dict[str, int], kind: str
+) -> Worker:
+    """The same sets written with psycopg alone, one transaction each: ``replace`` deletes
+    the session's rows and executemanys its new set (psycopg 3 pipelines the statements);
+    ``upsert`` executemanys the set as INSERT ... ON CONFLICT DO UPDATE, as the API writes
+    changed records (without the API's reading, checking, totals and audit)."""
     rows_of: dict[tuple[str, int], list[tuple]] = {}
 
     def rows(session_id: str, branch_id: int, turn: int) -> list[tuple]:
@@ -524,8 +539,9 @@ def raw_worker(dsn: str, workload: Workload, threads: int, turns: dict[str, int]
                 started = perf_counter()
                 try:
                     with conn.transaction():
-                        cursor.execute(DELETE, (session_id,))
-                        cursor.executemany(INSERT, batch)
+                        if kind == "replace":
+                            cursor.execute(DELETE, (session_id,))
+                        cursor.executemany(UPSERT if kind == "upsert" else INSERT, batch)
                 except psycopg.Error as exc:
                     run.outcomes[type(exc).__name__] += 1
                     run.first_error = run.first_error or repr(exc)
@@ -611,7 +627,8 @@ def print_report(args: argparse.Namespace, api: Run, raws: Sequence[Run], checks
     print(f"API run, busy database backends (sampled every 0.1 s): {args.waits}")
     print(
         "\ncalls: API = PUT /sessions/{id}/attendance answered 200; raw = one transaction"
-        "\n(delete the session's rows, executemany the set, commit). Latency is per call."
+        "\n(delete+insert: delete the session's rows, executemany the set; upsert: executemany"
+        "\nthe set as INSERT ... ON CONFLICT DO UPDATE; then commit). Latency is per call."
     )
 
     def verdict(ok: bool) -> str:
@@ -625,7 +642,7 @@ def print_report(args: argparse.Namespace, api: Run, raws: Sequence[Run], checks
             if raw.threads == api.threads
             else ""
         )
-        print(f"API / raw rows/s, raw with {raw.threads} thread(s): {ratio:.2f}{target}")
+        print(f"API / {raw.label} rows/s, {raw.threads} thread(s): {ratio:.2f}{target}")
     p95 = api.percentile_ms(95)
     print(f"API p95: {p95:.1f} ms  (target < {TARGET_P95_MS:.0f}: {verdict(p95 < TARGET_P95_MS)})")
     errors = api.errors + sum(r.errors for r in raws)
@@ -690,6 +707,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         nargs="*",
         default=None,
         help="threads of the raw executemany runs (default: as many as clients, and 1)",
+    )
+    parser.add_argument(
+        "--raw-kinds",
+        nargs="+",
+        choices=list(RAW_KINDS),
+        default=list(RAW_KINDS),
+        help="raw writes to run: delete+insert of the set, and an upsert of it (default: both)",
     )
     parser.add_argument("--log-level", default="INFO", help="the server's LOG_LEVEL")
     parser.add_argument(
@@ -759,12 +783,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                 warm = len(workload.all_sessions())
                 checks = check(engine, workload, args.records, api.ok + warm)
                 raws = []
-                for threads in raw_threads:
+                for kind, threads in ((k, t) for k in args.raw_kinds for t in raw_threads):
                     vacuum_analyze(dsn)  # the same start as the API's: no dead rows
-                    say(f"raw: {threads} thread(s) for {args.duration:g} s")
+                    say(f"{RAW_KINDS[kind]}: {threads} thread(s) for {args.duration:g} s")
                     raw, _ = run_threads(
-                        Run("raw executemany", threads, args.records),
-                        raw_worker(dsn, workload, threads, turns),
+                        Run(RAW_KINDS[kind], threads, args.records),
+                        raw_worker(dsn, workload, threads, turns, kind),
                         args.duration,
                         threading.Event(),
                     )

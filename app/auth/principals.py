@@ -63,7 +63,7 @@ def _principal(session: Session, row: sa.Row) -> Principal:
 @cache
 def _user_with_scope() -> sa.Select:
     """A user and the ids above their scope: a unit admin's district, a secretary's unit
-    and its district."""
+    and its district (a secretary's unit is their branch's, whatever else is stored)."""
     branch, unit = aliased(Branch), aliased(Unit)
     return (
         sa.select(
@@ -79,7 +79,7 @@ def _user_with_scope() -> sa.Select:
             unit.district_id.label("unit_district_id"),
         )
         .outerjoin(branch, branch.id == User.branch_id)
-        .outerjoin(unit, unit.id == sa.func.coalesce(User.unit_id, branch.unit_id))
+        .outerjoin(unit, unit.id == sa.func.coalesce(branch.unit_id, User.unit_id))
         .where(User.id == sa.bindparam("user_id"))
     )
 

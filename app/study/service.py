@@ -189,9 +189,13 @@ def write_attendance(
     old = {
         r.member_id: r
         for r in conn.execute(
-            sa.select(table.c.member_id, table.c.status, table.c.hours, table.c.credited).where(
-                table.c.session_id == study_session.id
-            )
+            sa.select(
+                table.c.member_id,
+                table.c.status,
+                table.c.hours,
+                table.c.credited,
+                table.c.is_guest,
+            ).where(table.c.session_id == study_session.id)
         )
     }
     session_hours = Decimal(study_session.hours)
@@ -201,7 +205,15 @@ def write_attendance(
         mark = totals.Mark(r.member_id, status, credited(status, r.hours, session_hours))
         new_marks.append(mark)
         was = old.get(r.member_id)
-        if was is None or (was.status, was.hours, was.credited) != (status, r.hours, mark.credited):
+        guest = guests[r.member_id]
+        # A record is rewritten when anything stored differs, its guest flag included (a
+        # member who has since joined the branch is no longer a guest).
+        if was is None or (was.status, was.hours, was.credited, was.is_guest) != (
+            status,
+            r.hours,
+            mark.credited,
+            guest,
+        ):
             changed.append((r.member_id, was, mark))
             written.append(
                 {
@@ -210,7 +222,7 @@ def write_attendance(
                     "status": status,
                     "hours": r.hours,
                     "credited": mark.credited,
-                    "is_guest": guests[r.member_id],
+                    "is_guest": guest,
                 }
             )
     dropped = old.keys() - {m.member_id for m in new_marks}

@@ -161,6 +161,16 @@ def test_bad_sessions_and_records_are_refused_writing_nothing(client, session, b
     assert r.status_code == 200 and r.json()["changed"] is True
     assert client.get(f"{SESSIONS}/{sid}").json()["attendance"][0]["is_guest"] is True
     assert totals(session, migrant.id)[0] == 3.0
+    # Once the migrant belongs to the session's branch, the same set rewrites the record as
+    # a member's own; the hours stay counted once.
+    migrant.branch_id = br.id
+    session.commit()
+    r = client.put(f"{SESSIONS}/{sid}/attendance", json=guest)
+    assert r.status_code == 200 and r.json()["changed"] is True
+    assert client.get(f"{SESSIONS}/{sid}").json()["attendance"][0]["is_guest"] is False
+    assert totals(session, migrant.id)[0] == 3.0
+    again = client.put(f"{SESSIONS}/{sid}/attendance", json=guest)
+    assert again.json()["changed"] is False
 
 
 def test_a_client_id_makes_creation_idempotent(client, session, branch_in_study):
