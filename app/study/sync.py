@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Action, Principal
 from app.errors import AppError, Forbidden, InvalidInput, NotFound
-from app.study import service
+from app.study import attendance, service
 from app.study.models import StudySession
 from app.study.repository import SessionRepository
 from app.study.schemas import SessionCreate, SyncItem, SyncRequest, SyncResult
@@ -55,6 +55,6 @@ def _sync_one(session: Session, principal: Principal, item: SyncItem) -> str:
         service.apply_changes(session, principal, existing, changes)
         changed = True
     if item.attendance is not None:  # left out: the recorded set stays as it is
-        written = service.write_attendance(session, principal, existing, item.attendance)
+        written = attendance.write_attendance(session, principal, existing, item.attendance)
         changed = written.changed or changed
     return "updated" if changed else "unchanged"
