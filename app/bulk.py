@@ -33,14 +33,6 @@ def _unchanged(insert: Insert) -> Insert:
     return insert
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-def _text(value: str) -> sa.BindParameter[str]:
-    return sa.bindparam(None, value, type_=sa.Text)
-
-
 def connection(session: Session) -> Connection:
     """The session's connection, for Core statements, after the session's pending objects
     have been written (as ``session.execute`` would have done)."""
@@ -48,21 +40,11 @@ def connection(session: Session) -> Connection:
     return session.connection()
 
 
-def among_ids(
-    session: Session, column: sa.ColumnElement[int], ids: Sequence[int]
-) -> sa.ColumnElement[bool]:
-    """``column IN ids`` for integer ids, as one array parameter on PostgreSQL."""
-    if _dialect(session) == "postgresql":
-        literal = ids_value("postgresql", ids)
-        return column == sa.any_(sa.cast(_text(literal), postgresql.ARRAY(sa.BigInteger)))
-    return column.in_(ids)
-
-
 def among_ids_param(
     dialect: str, column: sa.ColumnElement[int], name: str
 ) -> sa.ColumnElement[bool]:
-    """``column IN :name``, for a statement built once and run with ``ids_value`` as the
-    parameter's value."""
+    """``column IN :name`` for integer ids, as one array parameter on PostgreSQL; run with
+    ``ids_value`` as the parameter's value, so that the statement can be built once."""
     if dialect == "postgresql":
         ids = sa.bindparam(name, type_=sa.Text)
         return column == sa.any_(sa.cast(ids, postgresql.ARRAY(sa.BigInteger)))

@@ -14,7 +14,7 @@ def principal_by_id(session: Session, user_id: int, token_version: int) -> Princ
     """The Principal of an active user whose tokens are at ``token_version``; None if the
     user is gone, inactive or has had their tokens revoked since. Every request asks, so it
     is one statement (and a second for an inspector's units), its scope's ids read now."""
-    row = session.connection().execute(_user_with_scope(), {"user_id": user_id}).first()
+    row = _user_row(session, user_id)
     if row is None or not row.is_active or row.token_version != token_version:
         return None
     return _principal(session, row)
@@ -25,9 +25,14 @@ def principal_of(session: Session, user: User) -> Principal:
     above their own scope are read now, so that a branch moved to another unit moves its
     secretary's reach with it."""
     session.flush()  # the user as changed in this transaction, not as last committed
-    return _principal(
-        session, session.connection().execute(_user_with_scope(), {"user_id": user.id}).one()
-    )
+    row = _user_row(session, user.id)
+    if row is None:
+        raise LookupError(f"user {user.id} is not stored")
+    return _principal(session, row)
+
+
+def _user_row(session: Session, user_id: int) -> sa.Row | None:
+    return session.connection().execute(_user_with_scope(), {"user_id": user_id}).first()
 
 
 def _principal(session: Session, row: sa.Row) -> Principal:

@@ -172,11 +172,13 @@ def write_attendance(
     if not written and not dropped:
         return Written(False, summary)
     if dropped:
+        dialect = conn.dialect.name
         conn.execute(
             sa.delete(table).where(
                 table.c.session_id == study_session.id,
-                bulk.among_ids(session, table.c.member_id, sorted(dropped)),
-            )
+                bulk.among_ids_param(dialect, table.c.member_id, "member_ids"),
+            ),
+            {"member_ids": bulk.ids_value(dialect, sorted(dropped))},
         )
     bulk.insert_rows(session, table, written, finish=_replace_record, order_by=("member_id",))
     totals.apply_set(session, study_session, [*changed, *((m, old[m], None) for m in dropped)])
@@ -186,7 +188,11 @@ def write_attendance(
         "attendance",
         "session",
         study_session.id,
-        district_id=district_id or district_of_branch(session, study_session.branch_id),
+        district_id=(
+            district_of_branch(session, study_session.branch_id)
+            if district_id is None
+            else district_id
+        ),
         before=attendance_summary(list(old.values())),
         after=summary,
     )
@@ -194,7 +200,7 @@ def write_attendance(
 
 
 def _replace_record(insert: Insert) -> Insert:
-    """A record already in the set takes the new status, hours and credit."""
+    """A record already in the set takes the new status, hours, credit and guest flag."""
     new = insert.excluded
     return insert.on_conflict_do_update(
         index_elements=["session_id", "member_id"],
