@@ -132,31 +132,38 @@ def create_user(
 def verify_totals(
     fix: Annotated[bool, typer.Option("--fix", help="Rewrite the totals that differ.")] = False,
 ) -> None:
-    """Recompute members' study totals from the attendance rows and report any difference."""
+    """Recompute the running totals (members' study, branches' sessions) from the attendance
+    and session rows and report any difference."""
     from app.db import get_engine, new_session
-    from app.study import totals
+    from app.study import branch_totals, totals
 
-    working = console.status("Recomputing totals from attendance…")
+    # (name, what the rows are called, module, how a key reads)
+    kinds = (
+        ("member", "attendance", totals, "member {}, batch {}, {}"),
+        ("branch", "sessions", branch_totals, "branch {}, batch {}, {}"),
+    )
+    working = console.status("Recomputing totals from attendance and sessions…")
     with working, new_session(get_engine(), write=fix) as session:
-        found = totals.differences(session)
-        if fix and found:
-            totals.repair(session, found)
+        found = {kind: source.differences(session) for kind, _, source, _ in kinds}
+        if fix and any(found.values()):
+            for kind, _, source, _ in kinds:
+                source.repair(session, found[kind])
             session.commit()
-    if not found:
-        console.print("[green]Every total agrees with the attendance rows.[/green]")
+    if not any(found.values()):
+        console.print("[green]Every total agrees with the attendance and session rows.[/green]")
         return
-    for d in found[:50]:
-        member_id, batch_id, phase = d.key
-        console.print(
-            f"member {member_id}, batch {batch_id}, {phase}: stored {d.stored}, "
-            f"attendance says {d.expected}",
-            highlight=False,
-        )
-    more = " (first 50 shown)" if len(found) > 50 else ""
+    for kind, rows, _, key in kinds:
+        for d in found[kind][:50]:
+            console.print(
+                f"{key.format(*d.key)}: stored {d.stored}, {rows} say {d.expected}",
+                highlight=False,
+            )
+    counted = [f"{len(found[kind]):,} {kind} totals" for kind, *_ in kinds if found[kind]]
+    more = " (first 50 of each shown)" if any(len(f) > 50 for f in found.values()) else ""
     if fix:
-        console.print(f"[yellow]Repaired {len(found):,} totals{more}.[/yellow]")
+        console.print(f"[yellow]Repaired {' and '.join(counted)}{more}.[/yellow]")
         return
-    console.print(f"[red]{len(found):,} totals differ{more}; run with --fix to repair.[/red]")
+    console.print(f"[red]{' and '.join(counted)} differ{more}; run with --fix to repair.[/red]")
     raise typer.Exit(1)
 
 

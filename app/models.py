@@ -19,7 +19,7 @@ from app.org.models import Branch, District, Member, MemberTransfer, Unit
 from app.rectification.models import RectificationItem, RectificationStep
 from app.reports.models import WeakBranchMark
 from app.standards.models import StandardItem, StandardVersion
-from app.study.models import Attendance, MemberStudyTotal, StudySession
+from app.study.models import Attendance, BranchSessionTotal, MemberStudyTotal, StudySession
 
 metadata = SQLModel.metadata
 
@@ -30,6 +30,7 @@ __all__ = [
     "Batch",
     "BatchPhase",
     "Branch",
+    "BranchSessionTotal",
     "Campaign",
     "District",
     "Evaluation",

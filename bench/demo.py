@@ -39,7 +39,7 @@ from app.demo import CHUNK_SIZE, DEFAULT_SEED, Sizes, seed_demo
 from app.demo.campaign import CAMPAIGN_NAME, WINDOWS, DemoCampaign
 from app.demo.generator import build_plan
 from app.demo.study import generate_study
-from app.demo.study_write import numbered_members, totals_statement
+from app.demo.study_write import branch_totals_statement, numbered_members, totals_statement
 from app.models import metadata
 from tests.databases import migrated_database
 
@@ -151,13 +151,12 @@ def time_raw(url: str, scale: float, seed: int) -> tuple[float, float, int]:
             cursor.executemany(sql, chunk)
             write += perf_counter() - started
             rows += len(chunk)
-        totals = totals_statement(1).compile(
-            dialect=dialect, compile_kwargs={"literal_binds": True}
-        )
-        started = perf_counter()
-        cursor.execute(str(totals))
-        write += perf_counter() - started
-        rows += cursor.rowcount
+        for statement in (totals_statement(1), branch_totals_statement(1)):
+            sql = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+            started = perf_counter()
+            cursor.execute(str(sql))
+            write += perf_counter() - started
+            rows += cursor.rowcount
         started = perf_counter()
         conn.execute("COMMIT") if url.startswith("sqlite") else conn.commit()
         write += perf_counter() - started

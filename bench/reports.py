@@ -10,12 +10,14 @@ demo (``seed_demo``, as ``campaign demo`` does). Then, on that database:
   secretary's phone) through the app in process (``TestClient`` against ``create_app``, as
   a city admin), from request to the whole JSON answer: token check, queries, shaping,
   serialisation. A ``floor`` row gives ``GET /api/v1/auth/me``.
-- **(a) raw totals**: the same figures in hand-written SQL over the per-member running
-  totals (``member_study_total``): for coverage one GROUP BY for the member figures and one
-  for the session figures, for gaps one statement; run with the app engine's DBAPI
-  connection (sqlite3 or psycopg, the same SQLite pragmas) and every row fetched.
-- **(b) naive**: the same statement with the totals replaced by a GROUP BY over every
-  attendance row (joined to its session): what a report costs without the running totals.
+- **(a) raw totals**: the same figures in hand-written SQL over the running totals, the
+  members' (``member_study_total``) and the branches' sessions (``branch_session_total``):
+  for coverage one GROUP BY for the member figures and one for the session figures, for
+  gaps one statement; run with the app engine's DBAPI connection (sqlite3 or psycopg, the
+  same SQLite pragmas) and every row fetched.
+- **(b) naive**: the same statements with the totals replaced by GROUP BYs over every
+  attendance row (joined to its session) and every session: what a report costs without
+  the running totals.
 
 Each figure is the median of ``--repeat`` calls after one untimed call. The three sides'
 answers are compared (members, participated, met hours, sessions, formats and lectures per
@@ -23,6 +25,7 @@ row; the gap list's members in order), so that the timings compare equal work.
 """
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -42,8 +45,9 @@ from app.auth.principal import Role
 from app.clock import today
 from app.db import create_db_engine
 from app.demo import DEFAULT_SEED, seed_demo
-from app.main import create_app
+from app.main import create_app, tune_collector
 from app.org.enums import MemberCategory
+from app.study.enums import SessionFormat
 from app.study.member_view import INACTIVE_AFTER
 from tests.auth import factories
 from tests.databases import migrated_database
@@ -108,9 +112,11 @@ def active(kind: str) -> str:
 def coverage_sql(level: str, totals: str, cutoff: str, kind: str) -> tuple[str, str]:
     """Two statements, each one GROUP BY: per row the key, (code, name,) members,
     participated, met hours, hours and the same three counts per category; and per row
-    the key, sessions, leading-cadre lectures and formats used, from the sessions counted
-    per branch, batch, phase and format first. (One statement joining both is planned
-    badly by SQLite: several times slower than the two.)"""
+    the key, sessions, leading-cadre lectures and formats used. Over the running totals
+    (``totals`` is TOTALS) the session figures come from the branches' totals
+    (branch_session_total); naively, from the sessions counted per branch, batch, phase
+    and format first. (One statement joining both is planned badly by SQLite: several
+    times slower than the two.)"""
     key, names, join = _KEYS[level]
     counted = "m.id IS NOT NULL AND e.member_id IS NULL"
     took_part = "COALESCE(t.sessions, 0) > 0"
@@ -144,6 +150,22 @@ ORDER BY CASE WHEN SUM(CASE WHEN {counted} THEN 1 ELSE 0 END) = 0 THEN 1 ELSE 0 
          1.0 * SUM(CASE WHEN {counted} AND {met} THEN 1 ELSE 0 END)
              / NULLIF(SUM(CASE WHEN {counted} THEN 1 ELSE 0 END), 0), 1"""
     session_group = f"GROUP BY {key}" if level != "city" else ""
+    tree = """FROM measured ms
+JOIN unit u ON u.id = ms.unit_id
+JOIN branch b ON b.unit_id = u.id"""
+    if totals == TOTALS:
+        # The branches' running totals: one row per branch and phase, a count per format.
+        used = " + ".join(
+            f"CASE WHEN SUM(h.{fmt.value}_sessions) > 0 THEN 1 ELSE 0 END" for fmt in SessionFormat
+        )
+        sessions = f"""WITH {measured(cutoff)}
+SELECT {key} AS k, SUM(h.sessions) AS sessions, SUM(h.leader_lectures) AS leader_lectures,
+       {used} AS formats_used
+{tree}
+JOIN branch_session_total h
+    ON h.branch_id = b.id AND h.batch_id = ms.batch_id AND h.phase = ms.phase
+{session_group}"""
+        return members, sessions
     sessions = f"""WITH {measured(cutoff)},
 held AS (
     SELECT branch_id, batch_id, phase, format, COUNT(*) AS sessions,
@@ -153,9 +175,7 @@ held AS (
 )
 SELECT {key} AS k, SUM(h.sessions) AS sessions, SUM(h.leader_lectures) AS leader_lectures,
        COUNT(DISTINCT h.format) AS formats_used
-FROM measured ms
-JOIN unit u ON u.id = ms.unit_id
-JOIN branch b ON b.unit_id = u.id
+{tree}
 JOIN held h ON h.branch_id = b.id AND h.batch_id = ms.batch_id AND h.phase = ms.phase
 {session_group}"""
     return members, sessions
@@ -350,9 +370,12 @@ def run(
             with Session(engine, expire_on_commit=False) as session:
                 admin = factories.user(session, Role.city_admin, username="bench_reports")
             headers = factories.bearer(engine, admin)
-            with TestClient(create_app(engine), headers=headers) as client:
+            app = create_app(engine)
+            tune_collector()  # as each server worker does (app.main.app_from_env)
+            with TestClient(app, headers=headers) as client:
                 return measure(kind, scale, engine, client, repeat)
         finally:
+            gc.unfreeze()  # the next cell's database is another one
             engine.dispose()
 
 
@@ -375,9 +398,10 @@ def print_table(rows: Sequence[Row], repeat: int, analyzed: bool) -> None:
     print(
         f"\nmedian of {repeat} calls each, after one untimed call. API = in-process TestClient,"
         "\nas a city admin, whole JSON answer; (a) = hand-written SQL over the running totals"
-        "\n(member_study_total), DBAPI cursor, every row fetched; (b) = the same with the"
-        "\ntotals replaced by a GROUP BY over every attendance row. same = the three sides give"
-        "\nthe same figures. floor = GET /api/v1/auth/me, the cost of any authenticated call."
+        "\n(member_study_total, branch_session_total), DBAPI cursor, every row fetched;"
+        "\n(b) = the same with the totals replaced by GROUP BYs over every attendance row and"
+        "\nevery session. same = the three sides give the same figures."
+        "\nfloor = GET /api/v1/auth/me, the cost of any authenticated call."
         f"\nmachine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end."
         f"\nSQLite statistics (ANALYZE after the seed): {'yes' if analyzed else 'no'}."
     )

@@ -31,10 +31,10 @@ from schemathesis.openapi.checks import RejectedPositiveData
 from app.auth.principal import Role
 from app.main import create_app
 from tests.auth import factories as auth
-from tests.auth.route_rules import study_session
 from tests.campaign import factories as campaign
 from tests.org import factories as org
 from tests.rectification import factories as rectification
+from tests.study import factories as study
 
 
 def _config(*, coverage: bool, max_examples: int) -> schemathesis.Config:
@@ -102,7 +102,9 @@ def _build_world(session) -> dict[str, list[Any]]:
         ids["unit_id"].append(u.id)
         ids["branch_id"] += [b.id for b in branches]
         ids["member_id"] += [m.id for m in members]
-        ids["session_id"].append(str(study_session(session, branches[0].id, u.id, batch.id).id))
+        ids["session_id"].append(
+            str(study.study_session(session, branches[0].id, u.id, batch.id).id)
+        )
         ids["item_id"].append(rectification.item(session, u.id, branch_id=branches[0].id).id)
         ids["inspection_id"].append(rectification.inspection(session, u.id).id)
         ids["user_id"].append(auth.user(session, Role.unit_admin, unit_id=u.id).id)

@@ -1,6 +1,7 @@
 """Writing the study phase: members read back a block of branches at a time (their ids are
 the database's), the generated sessions and attendance written in chunks, then the running
-totals in one INSERT ... SELECT, so that they equal a recomputation by construction.
+totals (the members' and the branches') each in one INSERT ... SELECT, so that they equal a
+recomputation by construction.
 """
 
 import random
@@ -16,7 +17,7 @@ from app.demo.timing import Timed
 from app.demo.writer import insert_rows
 from app.models import metadata
 from app.org.enums import MemberStatus
-from app.study import totals
+from app.study import branch_totals, totals
 from app.study.models import Attendance, StudySession
 
 
@@ -28,8 +29,9 @@ def write_study(
     chunk_size: int,
     report: Callable[[int], None],
 ) -> StudyCounts:
-    """Writes the sessions and attendance of every branch, then the members' totals;
-    ``report`` gets the number of branches done (all of them only once totals are in)."""
+    """Writes the sessions and attendance of every branch, then the members' and the
+    branches' totals; ``report`` gets the number of branches done (all of them only once
+    totals are in)."""
     t = metadata.tables
     total = len(plan.branches)
     n_sessions = n_attendance = 0
@@ -43,6 +45,7 @@ def write_study(
         if chunk.branches_done < total:
             report(chunk.branches_done)
     totals = write_totals(conn, campaign.batch_id)
+    conn.execute(branch_totals_statement(campaign.batch_id))
     report(total)
     return StudyCounts(n_sessions, n_attendance, totals, chunks.seconds - members.seconds)
 
@@ -114,3 +117,13 @@ def totals_statement(batch_id: int) -> sa.Insert:
     )
     columns = ["member_id", "batch_id", "phase", "hours", "sessions", "last_attended_on"]
     return sa.insert(metadata.tables["member_study_total"]).from_select(columns, query)
+
+
+def branch_totals_statement(batch_id: int) -> sa.Insert:
+    """The branches' session totals of the batch's study phase, computed by the same query
+    ``campaign verify-totals`` checks against."""
+    query = branch_totals.recomputed().where(
+        StudySession.batch_id == batch_id, StudySession.phase == Phase.study.value
+    )
+    columns = [*branch_totals.KEY, *branch_totals.FIGURES]
+    return sa.insert(metadata.tables["branch_session_total"]).from_select(columns, query)

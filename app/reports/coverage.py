@@ -86,9 +86,10 @@ def coverage_statement(
     f: ReportFilter,
     parent: sa.ColumnElement[bool] = sa.true(),
 ) -> sa.Select:
-    """Columns: id, code, name (not for the city); members, participated, met_hours,
-    hours_tenths; per category ``{category}_{members|participated|met_hours}``; sessions,
-    leader_lectures, and one count per session format ``fmt_{format}``.
+    """Columns: id, code, name (not for the city), then the figures in the order of
+    ``_COUNTS``: members, participated, met_hours; per category
+    ``{category}_{members|participated|met_hours}``; sessions, leader_lectures, one count
+    per session format ``fmt_{format}``; hours_tenths.
 
     Three grouped parts joined on the row's id: the rows (every district, unit or branch
     with a measured unit in scope, members or not), the counted members' figures, and the
@@ -113,7 +114,7 @@ def coverage_statement(
         ]
     members = stmt.add_columns(*_keyed(key), *figures).where(parent)
 
-    ms = measured_units(f)
+    ms = measured_units(f, principal)
     tree = (
         sa.select()
         .select_from(ms)
@@ -129,24 +130,21 @@ def coverage_statement(
     if key is None:
         # One row for the city: every aggregate over the whole scope.
         members, sessions = members.subquery("member_figures"), sessions.subquery("sessions")
-        return sa.select(
-            *(_zero(col) for col in members.c), *(_zero(col) for col in sessions.c)
-        ).select_from(members.join(sessions, sa.true()))
+        return sa.select(*_counts(members, sessions)).select_from(members.join(sessions, sa.true()))
     members = members.group_by(key).subquery("member_figures")
     sessions = sessions.group_by(key).subquery("session_figures")
     rows = _rows(principal, level, f, parent).subquery("report_rows")
     return (
-        sa.select(
-            rows.c.id,
-            rows.c.code,
-            rows.c.name,
-            *(_zero(col) for col in members.c if col.name != "key"),
-            *(_zero(col) for col in sessions.c if col.name != "key"),
-        )
+        sa.select(rows.c.id, rows.c.code, rows.c.name, *_counts(members, sessions))
         .select_from(rows)
         .outerjoin(members, members.c.key == rows.c.id)
         .outerjoin(sessions, sessions.c.key == rows.c.id)
     )
+
+
+def _counts(members: sa.Subquery, sessions: sa.Subquery) -> list[sa.ColumnElement]:
+    """The figures in the order of ``_COUNTS``, 0 where a row has none."""
+    return [_zero(members.c.get(name, sessions.c.get(name))) for name in _COUNTS]
 
 
 def _keyed(key: sa.ColumnElement | None) -> list[sa.ColumnElement]:
@@ -161,7 +159,7 @@ def _rows(
     principal: Principal, level: ReportLevel, f: ReportFilter, parent: sa.ColumnElement[bool]
 ) -> sa.Select:
     """The report's rows: each district, unit or branch in scope with a measured unit."""
-    ms = measured_units(f)
+    ms = measured_units(f, principal)
     stmt = (
         sa.select(*_level_keys(level))
         .select_from(ms)
@@ -185,14 +183,14 @@ _COUNTS = (
     "hours_tenths",
 )
 _FORMAT_CODES = tuple(fmt.value for fmt in _FORMATS)
-# Where each category's three counts start in _COUNTS.
-_CATEGORY_AT = tuple((cat.value, 3 + 3 * i) for i, cat in enumerate(_CATEGORIES))
+_MIGRANT, _OUTGOING, _RETIRED, _INFIRM = (cat.value for cat in _CATEGORIES)
 
 
 def _row(id: int | None, code: str | None, name: str, n: Sequence[int]) -> dict[str, Any]:
     """A row as plain values, a CoverageRow's fields (codes as strings): thousands of rows
     are shaped per report, and plain values cost a fraction of models; the API serialises
-    them as they are. ``n``: the counts in the order of ``_COUNTS``."""
+    them as they are. ``n``: the counts in the order of ``_COUNTS`` (unrolled here: this
+    runs once per row of the largest reports)."""
     members, met = n[0], n[2]
     used = [fmt for fmt, count in zip(_FORMAT_CODES, n[17:25], strict=True) if count]
     return {
@@ -209,14 +207,20 @@ def _row(id: int | None, code: str | None, name: str, n: Sequence[int]) -> dict[
         "leader_lectures": n[16],
         "formats": used,
         "categories": {
-            cat: {
-                "members": n[at],
-                "participated": n[at + 1],
-                "met_hours": n[at + 2],
-                "coverage": share(n[at + 2], n[at]),
-            }
-            for cat, at in _CATEGORY_AT
+            _MIGRANT: _category(n[3], n[4], n[5]),
+            _OUTGOING: _category(n[6], n[7], n[8]),
+            _RETIRED: _category(n[9], n[10], n[11]),
+            _INFIRM: _category(n[12], n[13], n[14]),
         },
+    }
+
+
+def _category(members: int, participated: int, met: int) -> dict[str, Any]:
+    return {
+        "members": members,
+        "participated": participated,
+        "met_hours": met,
+        "coverage": share(met, members),
     }
 
 
@@ -248,19 +252,20 @@ def coverage_figures(
     serialises directly)."""
     check_filter(session, f)
     parent = parent_condition(session, principal, level, parent_id)
-    result = session.execute(coverage_statement(principal, level, f, parent))
-    at = {name: i for i, name in enumerate(result.keys())}
-    counts = [at[name] for name in _COUNTS]
-    names = (at["id"], at["code"], at["name"]) if level is not ReportLevel.city else ()
+    # Core, not the ORM's execute: its per-row bookkeeping would only slow the rows down.
+    result = session.connection().execute(coverage_statement(principal, level, f, parent))
     rows: list[dict[str, Any]] = []
-    sums = [0] * len(_COUNTS)
-    for r in result:
-        n = [r[i] for i in counts]
-        if names:
-            rows.append(_row(r[names[0]], r[names[1]], r[names[2]], n))
-        else:
+    figures: list[Sequence[int]] = []
+    if level is ReportLevel.city:
+        for n in result:
             rows.append(_row(None, None, CITY_NAME, n))
-        sums = [a + b for a, b in zip(sums, n, strict=True)]
+            figures.append(n)
+    else:
+        for r in result:
+            n = r[3:]
+            rows.append(_row(r[0], r[1], r[2], n))
+            figures.append(n)
+    sums = [sum(column) for column in zip(*figures, strict=True)] if figures else [0] * len(_COUNTS)
     rows.sort(key=_sort_key)
     return {
         "level": level,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.campaign.enums import Phase, Remedy
 from app.campaign.lookback import remedy_for
+from app.campaign.models import UnitProgress
 from app.errors import NotFound
 from app.org.enums import MemberCategory
 from app.org.models import CATEGORY_COLUMNS, Branch, Member, Unit
@@ -58,8 +59,24 @@ def _check_places(session: Session, principal: Principal, f: GapFilter) -> None:
             raise NotFound(f"No {entity} with id {value}.")
 
 
+def _among(f: GapFilter) -> sa.ColumnElement[bool] | None:
+    """The filters' places as a condition on the measured units (see ``measured_units``)."""
+    unit_id = UnitProgress.unit_id
+    if f.branch_id is not None:
+        branch = sa.orm.aliased(Branch)
+        return (
+            unit_id == sa.select(branch.unit_id).where(branch.id == f.branch_id).scalar_subquery()
+        )
+    if f.unit_id is not None:
+        return unit_id == f.unit_id
+    if f.district_id is not None:
+        unit = sa.orm.aliased(Unit)
+        return unit_id.in_(sa.select(unit.id).where(unit.district_id == f.district_id))
+    return None
+
+
 def gaps_statement(principal: Principal, f: GapFilter) -> sa.Select:
-    stmt, c = member_rows(f, principal)
+    stmt, c = member_rows(f, principal, among=_among(f))
     ms = c.measured
     hours = c.hours
     below = hours < ms.c.min_hours

@@ -69,3 +69,33 @@ class MemberStudyTotal(SQLModel, table=True):
     hours: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(7, 1))
     sessions: int = Field(default=0)
     last_attended_on: date | None = None
+
+
+class BranchSessionTotal(SQLModel, table=True):
+    """The sessions a branch held in one phase of one batch: how many, how many in each
+    format, how many were leading cadres' lectures, and the last day one was held.
+
+    Every session's create, edit and delete moves it in its own transaction
+    (app/study/branch_totals.py), so that the reports' session figures and the weak-branch
+    rule cost what the number of branches costs, not the number of sessions. ``campaign
+    verify-totals`` recomputes it from study_session. A branch that held no session in a
+    phase has no row.
+    """
+
+    __tablename__ = "branch_session_total"
+
+    branch_id: int = Field(foreign_key="branch.id", primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", primary_key=True)
+    phase: str = Field(max_length=20, primary_key=True)
+    sessions: int = Field(default=0)
+    leader_lectures: int = Field(default=0)
+    last_held_on: date | None = None
+    # One count per session format (SessionFormat), named "<format>_sessions".
+    collective_study_sessions: int = Field(default=0)
+    party_lecture_sessions: int = Field(default=0)
+    tutorial_report_sessions: int = Field(default=0)
+    seminar_sessions: int = Field(default=0)
+    distance_learning_sessions: int = Field(default=0)
+    home_delivery_sessions: int = Field(default=0)
+    self_study_sessions: int = Field(default=0)
+    make_up_sessions: int = Field(default=0)

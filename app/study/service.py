@@ -18,7 +18,7 @@ from app.campaign.progress import phase_of
 from app.clock import today
 from app.errors import Conflict, InvalidInput, NotFound, UnknownReference
 from app.org.repository import BranchRepository, district_of_branch
-from app.study import totals
+from app.study import branch_totals, totals
 from app.study.attendance import attendance_summary, credited, write_attendance
 from app.study.models import Attendance, StudySession
 from app.study.repository import SessionRepository
@@ -119,6 +119,7 @@ def create_session(
     )
     session.add(study_session)
     session.flush()
+    branch_totals.move(session, None, branch_totals.held(study_session))
     audit.created(
         session,
         principal,
@@ -147,6 +148,7 @@ def apply_changes(
     phase."""
     records = SessionRepository(session, principal).attendance(study_session.id)
     before_totals = totals.contributions(study_session, records)
+    before_held = branch_totals.held(study_session)
     before = audit.snapshot(study_session, SESSION_FIELDS)
     for field, value in changes.items():
         setattr(study_session, field, value.value if isinstance(value, Phase) else value)
@@ -165,6 +167,7 @@ def apply_changes(
             r.credited = credited(r.status, r.hours, Decimal(study_session.hours))
     session.flush()
     totals.apply(session, before_totals, totals.contributions(study_session, records))
+    branch_totals.move(session, before_held, branch_totals.held(study_session))
     audit.record(
         session,
         principal,
@@ -183,12 +186,14 @@ def delete_session(session: Session, principal: Principal, session_id: uuid.UUID
     principal.require(Action.edit_session)
     records = SessionRepository(session, principal).attendance(study_session.id)
     taken_back = totals.contributions(study_session, records)
+    gone = branch_totals.held(study_session)
     before = {**audit.snapshot(study_session, SESSION_FIELDS), **attendance_summary(records)}
     session.execute(sa.delete(Attendance).where(Attendance.session_id == study_session.id))
     session.delete(study_session)
     session.flush()
-    # After the rows are gone, so that a last-attended date is looked up without them.
+    # After the rows are gone, so that a last date is looked up without them.
     totals.apply(session, taken_back, {})
+    branch_totals.move(session, gone, None)
     audit.record(
         session,
         principal,

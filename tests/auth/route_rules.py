@@ -17,7 +17,6 @@ from app.campaign.progress import phase_of
 from app.clock import today
 from app.org.models import Branch
 from app.reports.models import WeakBranchMark
-from app.study.models import StudySession
 from tests.auth import factories
 from tests.campaign import factories as campaign
 from tests.evaluation import factories as evaluation
@@ -25,6 +24,7 @@ from tests.imports import files as member_files
 from tests.org import factories as org
 from tests.rectification import factories as rectification
 from tests.standards import factories as standards
+from tests.study import factories as study
 
 R = Role
 ALL = frozenset(Role)
@@ -87,25 +87,11 @@ def _fresh_member(session, side: Side) -> dict[str, int]:
     return {"member_id": org.member(session, side.branch_id).id}
 
 
-def study_session(session, branch_id: int, unit_id: int, batch_id: int) -> StudySession:
-    s = StudySession(
-        branch_id=branch_id,
-        unit_id=unit_id,
-        batch_id=batch_id,
-        phase="study",
-        held_on=today(),
-        format="seminar",
-        hours=2,
-        topic="专题讨论",
-    )
-    session.add(s)
-    session.commit()
-    return s
-
-
 def _fresh_session(session, side: Side) -> dict[str, str]:
     return {
-        "session_id": str(study_session(session, side.branch_id, side.unit_id, side.batch_id).id)
+        "session_id": str(
+            study.study_session(session, side.branch_id, side.unit_id, side.batch_id).id
+        )
     }
 
 

@@ -12,9 +12,10 @@ from fastapi.testclient import TestClient
 
 from app.auth.principal import Role
 from tests.auth import factories
-from tests.auth.route_rules import PUBLIC, RULES, R, Rule, Side, study_session
+from tests.auth.route_rules import PUBLIC, RULES, R, Rule, Side
 from tests.campaign import factories as campaign
 from tests.org import factories as org
+from tests.study import factories as study
 
 
 def _side(session, batch) -> Side:
@@ -24,7 +25,7 @@ def _side(session, batch) -> Side:
     m = org.member(session, b.id)
     secretary = factories.user(session, Role.branch_secretary, branch_id=b.id)
     campaign.enrol(session, u.id, batch.id, "study")
-    sid = str(study_session(session, b.id, u.id, batch.id).id)
+    sid = str(study.study_session(session, b.id, u.id, batch.id).id)
     return Side(d.id, u.id, b.id, b2.id, m.id, secretary.id, batch.campaign_id, batch.id, sid)
 
 

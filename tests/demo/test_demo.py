@@ -31,8 +31,9 @@ from app.study.models import StudySession
 DISTRICT, UNIT, BRANCH, MEMBER = (
     metadata.tables[n] for n in ("district", "unit", "branch", "member")
 )
-SESSION, ATTENDANCE, TOTAL = (
-    metadata.tables[n] for n in ("study_session", "attendance", "member_study_total")
+SESSION, ATTENDANCE, TOTAL, BRANCH_TOTAL = (
+    metadata.tables[n]
+    for n in ("study_session", "attendance", "member_study_total", "branch_session_total")
 )
 AS_OF_T = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
 AREA_BY_DISTRICT_ID = {i + 1: area for i, (_, _, area, _) in enumerate(DISTRICTS)}
@@ -410,6 +411,7 @@ class Studied:
     sessions: dict[Any, Any]
     records: list[Any]
     totals: list[Any]
+    branch_totals: list[Any]
 
 
 @pytest.fixture(scope="module")
@@ -432,6 +434,7 @@ def studied(_engine: Engine) -> Studied:
                 sessions={s.id: s for s in conn.execute(sa.select(SESSION))},
                 records=conn.execute(sa.select(ATTENDANCE)).all(),
                 totals=conn.execute(sa.select(TOTAL)).all(),
+                branch_totals=conn.execute(sa.select(BRANCH_TOTAL)).all(),
             )
     finally:
         empty(_engine)
@@ -531,6 +534,32 @@ def test_totals_equal_a_recomputation_from_the_records(studied):
     # Nearly every active member has studied something; those who have not have no row.
     active = [m for m in members.values() if m.status == "active"]
     assert 0.9 * len(active) <= len(totals) < len(active)
+
+
+def test_branch_session_totals_equal_a_recomputation_from_the_sessions(studied):
+    expected: dict[tuple, dict] = {}
+    for s in studied.sessions.values():
+        key = (s.branch_id, s.batch_id, s.phase)
+        t = expected.setdefault(key, {"sessions": 0, "leader_lectures": 0, "last": s.held_on})
+        t["sessions"] += 1
+        t["leader_lectures"] += int(s.lecturer_is_leading_cadre)
+        t["last"] = max(t["last"], s.held_on)
+        t[s.format] = t.get(s.format, 0) + 1
+    stored = {}
+    for t in studied.branch_totals:
+        row = t._mapping
+        stored[(t.branch_id, t.batch_id, t.phase)] = {
+            "sessions": t.sessions,
+            "leader_lectures": t.leader_lectures,
+            "last": t.last_held_on,
+            **{
+                name.removesuffix("_sessions"): n
+                for name, n in row.items()
+                if name.endswith("_sessions") and name != "sessions" and n
+            },
+        }
+    assert stored == expected
+    assert sum(t["sessions"] for t in stored.values()) == len(studied.sessions)
 
 
 def test_some_branches_are_idle_and_some_categories_unreached(studied):

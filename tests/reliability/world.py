@@ -15,7 +15,7 @@ from app.auth.models import User
 from app.auth.principal import Role
 from app.auth.tokens import issue_token
 from app.clock import today
-from app.study import totals
+from app.study import branch_totals, totals
 from app.study.models import Attendance, StudySession
 from tests.auth import factories as users
 from tests.campaign import factories as campaign
@@ -120,5 +120,6 @@ def attendance_audits(engine: Engine, session_id: str) -> int:
 
 
 def totals_differences(engine: Engine) -> list[totals.Difference]:
+    """Every running total (members' study, branches' sessions) that disagrees with the rows."""
     with Session(engine) as s:
-        return totals.differences(s)
+        return totals.differences(s) + branch_totals.differences(s)

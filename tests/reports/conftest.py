@@ -9,6 +9,7 @@ from app.org.models import Branch, District, Member, Unit
 from app.study.models import MemberStudyTotal, StudySession
 from tests.campaign import factories as campaign
 from tests.org import factories as org
+from tests.study import factories as study
 
 
 @dataclass
@@ -43,20 +44,10 @@ def studied(session, member_id: int, batch_id: int, hours, last: date | None, ph
 
 
 def held(session, branch: Branch, batch_id: int, on: date, phase="study", **over) -> StudySession:
-    s = StudySession(
-        branch_id=branch.id,
-        unit_id=branch.unit_id,
-        batch_id=batch_id,
-        phase=phase,
-        held_on=on,
-        format=over.pop("format", "seminar"),
-        hours=Decimal(2),
-        topic="学习",
-        **over,
+    over.setdefault("topic", "学习")
+    return study.study_session(
+        session, branch.id, branch.unit_id, batch_id, on, phase=phase, **over
     )
-    session.add(s)
-    session.commit()
-    return s
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The running totals equal the attendance rows, whatever sequence of writes made them.
+"""The running totals (members' study, branches' sessions) equal the attendance and session
+rows, whatever sequence of writes made them.
 
 The expected totals are computed here in Python from what the test itself sent, not by the
 service's own recomputation query: the two would share any mistake.
@@ -14,7 +15,8 @@ from hypothesis import strategies as st
 
 from app.cli import cli
 from app.clock import today
-from app.study.models import MemberStudyTotal
+from app.study.enums import SessionFormat
+from app.study.models import BranchSessionTotal, MemberStudyTotal, StudySession
 from tests.campaign import factories as campaign
 from tests.org import factories as org
 
@@ -44,17 +46,41 @@ class Model:
                 out[member_id] = (h + credit, n + int(earns), last)
         return out
 
+    def expected_held(self) -> dict[str, object] | None:
+        """The branch's session totals: sessions, leading cadres' lectures, a count per
+        format, the last day held; None when no session is left."""
+        if not self.sessions:
+            return None
+        out: dict[str, object] = {f"{fmt}_sessions": 0 for fmt in ALL_FORMATS}
+        out |= {
+            "sessions": len(self.sessions),
+            "leader_lectures": sum(s["leader"] for s in self.sessions.values()),
+            "last_held_on": max(s["held_on"] for s in self.sessions.values()),
+        }
+        for s in self.sessions.values():
+            out[f"{s['format']}_sessions"] += 1
+        return out
 
+
+ALL_FORMATS = [fmt.value for fmt in SessionFormat]
+FORMATS = ["seminar", "party_lecture", "self_study"]
 record = st.tuples(
     st.integers(0, MEMBERS - 1),
     st.sampled_from(STATUSES),
     st.one_of(st.none(), st.sampled_from([0.5, 1, 1.5, 2])),
 )
 operation = st.one_of(
-    st.tuples(st.just("create"), st.integers(0, 10), st.sampled_from([1, 2, 2.5, 3])),
+    st.tuples(
+        st.just("create"),
+        st.integers(0, 10),
+        st.sampled_from([1, 2, 2.5, 3]),
+        st.sampled_from(FORMATS),
+        st.booleans(),
+    ),
     st.tuples(st.just("attend"), st.integers(0, 5), st.lists(record, max_size=MEMBERS)),
     st.tuples(st.just("hours"), st.integers(0, 5), st.sampled_from([0.5, 1.5, 3, 4])),
     st.tuples(st.just("date"), st.integers(0, 5), st.integers(0, 10)),
+    st.tuples(st.just("format"), st.integers(0, 5), st.sampled_from(FORMATS), st.booleans()),
     st.tuples(st.just("delete"), st.integers(0, 5)),
 )
 
@@ -87,7 +113,8 @@ def test_totals_equal_the_attendance_after_any_sequence(client, session, ops):
                     "branch_id": branch.id,
                     "held_on": held_on.isoformat(),
                     "hours": op[2],
-                    "format": "seminar",
+                    "format": op[3],
+                    "lecturer_is_leading_cadre": op[4],
                     "topic": "专题讨论",
                 },
             )
@@ -95,6 +122,8 @@ def test_totals_equal_the_attendance_after_any_sequence(client, session, ops):
             model.sessions[r.json()["id"]] = {
                 "held_on": held_on,
                 "hours": Decimal(str(op[2])),
+                "format": op[3],
+                "leader": op[4],
                 "records": {},
             }
         elif (sid := pick(op[1])) is None:
@@ -126,6 +155,11 @@ def test_totals_equal_the_attendance_after_any_sequence(client, session, ops):
             r = client.patch(f"/api/v1/sessions/{sid}", json={"held_on": held_on.isoformat()})
             assert r.status_code == 200, r.text
             model.sessions[sid]["held_on"] = held_on
+        elif kind == "format":
+            change = {"format": op[2], "lecturer_is_leading_cadre": op[3]}
+            r = client.patch(f"/api/v1/sessions/{sid}", json=change)
+            assert r.status_code == 200, r.text
+            model.sessions[sid] |= {"format": op[2], "leader": op[3]}
         elif kind == "delete":
             assert client.delete(f"/api/v1/sessions/{sid}").status_code == 204
             del model.sessions[sid]
@@ -141,6 +175,13 @@ def test_totals_equal_the_attendance_after_any_sequence(client, session, ops):
     expected = model.expected()
     for m in members:
         assert stored.get(m, zero) == expected.get(m, zero), (m, ops)
+    held = session.scalars(
+        sa.select(BranchSessionTotal).where(BranchSessionTotal.branch_id == branch.id)
+    ).all()
+    expected_held = model.expected_held()
+    assert len(held) == (0 if expected_held is None else 1), ops
+    if expected_held is not None:
+        assert {k: getattr(held[0], k) for k in expected_held} == expected_held, ops
 
 
 def test_verify_totals_finds_and_repairs_a_difference(client, session, cli_runner):
@@ -169,3 +210,46 @@ def test_verify_totals_finds_and_repairs_a_difference(client, session, cli_runne
     assert cli_runner.invoke(cli, ["verify-totals"]).exit_code == 0
     session.rollback()
     assert session.scalar(sa.select(MemberStudyTotal.hours)) == Decimal(2)
+
+
+def test_verify_totals_finds_and_repairs_a_branch_session_total(client, session, cli_runner):
+    b = campaign.batch(session)
+    unit = org.unit(session)
+    branch = org.branch(session, unit.id)
+    campaign.enrol(session, unit.id, b.id, "study")
+    for fmt, leader in (("seminar", True), ("seminar", False), ("self_study", False)):
+        r = client.post(
+            "/api/v1/sessions",
+            json={
+                "branch_id": branch.id,
+                "held_on": today().isoformat(),
+                "hours": 2,
+                "format": fmt,
+                "lecturer_is_leading_cadre": leader,
+                "topic": "专题讨论",
+            },
+        )
+        assert r.status_code == 201, r.text
+
+    def stored():
+        session.rollback()
+        t = session.scalars(sa.select(BranchSessionTotal)).one()
+        return t.sessions, t.leader_lectures, t.seminar_sessions, t.self_study_sessions
+
+    assert stored() == (3, 1, 2, 1)
+    session.execute(sa.update(BranchSessionTotal).values(sessions=5, seminar_sessions=0))
+    session.commit()
+    broken = cli_runner.invoke(cli, ["verify-totals"])
+    assert broken.exit_code == 1, broken.output
+    assert f"branch {branch.id}, batch {b.id}, study: stored" in broken.output
+    assert "1 branch totals differ" in broken.output
+    assert cli_runner.invoke(cli, ["verify-totals", "--fix"]).exit_code == 0
+    assert cli_runner.invoke(cli, ["verify-totals"]).exit_code == 0
+    assert stored() == (3, 1, 2, 1)
+    # A branch whose sessions are all gone has no row; a stray one is found and removed.
+    session.execute(sa.delete(StudySession))
+    session.commit()
+    assert "1 branch totals differ" in cli_runner.invoke(cli, ["verify-totals"]).output
+    assert cli_runner.invoke(cli, ["verify-totals", "--fix"]).exit_code == 0
+    session.rollback()
+    assert session.scalars(sa.select(BranchSessionTotal)).all() == []
