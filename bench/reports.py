@@ -355,6 +355,7 @@ def run(
 ) -> list[Row]:
     with migrated_database(kind, pg_server, prefix="campaign_bench_reports") as url:
         engine = create_db_engine(url)
+        thresholds = gc.get_threshold()
         try:
             started = perf_counter()
             seeded = seed_demo(engine, scale=scale, seed=seed)
@@ -376,6 +377,7 @@ def run(
                 return measure(kind, scale, engine, client, repeat)
         finally:
             gc.unfreeze()  # the next cell's database is another one
+            gc.set_threshold(*thresholds)
             engine.dispose()
 
 

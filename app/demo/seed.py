@@ -31,6 +31,7 @@ DEFAULT_SEED: Final = 2005
 SEEDED_TABLES: Final = (
     "district", "unit", "branch", "member", "campaign", "batch", "batch_phase",
     "unit_progress", "phase_move", "study_session", "attendance", "member_study_total",
+    "branch_session_total",
     "rectification_item", "rectification_step", "inspection", "inspection_finding",
     "evaluation",
 )  # fmt: skip

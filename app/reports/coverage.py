@@ -2,9 +2,10 @@
 were counted, took part, met the hours, with the same per category, and the sessions held.
 
 One SQL statement: the member figures grouped over ``measured unit → unit → branch →
-member`` with the running totals (member_study_total), beside the session figures grouped
-over study_session; Python only turns those grouped rows into answers and adds them up
-for the total row. Its cost is the members' count, not the attendance rows'.
+member`` with the members' running totals (member_study_total), beside the session figures
+summed over the branches' running totals (branch_session_total); Python only turns those
+grouped rows into answers and adds them up for the total row. Its cost is the members'
+count, not the attendance rows' or the sessions'.
 """
 
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app import bulk
 from app.auth.principal import Principal
 from app.errors import InvalidInput, NotFound
 from app.org.enums import MemberCategory
@@ -253,7 +255,7 @@ def coverage_figures(
     check_filter(session, f)
     parent = parent_condition(session, principal, level, parent_id)
     # Core, not the ORM's execute: its per-row bookkeeping would only slow the rows down.
-    result = session.connection().execute(coverage_statement(principal, level, f, parent))
+    result = bulk.connection(session).execute(coverage_statement(principal, level, f, parent))
     rows: list[dict[str, Any]] = []
     figures: list[Sequence[int]] = []
     if level is ReportLevel.city:

@@ -23,12 +23,13 @@ from app.study.totals import Difference
 
 KEY = ("branch_id", "batch_id", "phase")
 Key = tuple[int, int, str]  # branch_id, batch_id, phase
-# The counts kept by differences, in the table's order.
+# The counts kept by differences.
 COUNTS = (
     "sessions",
     "leader_lectures",
     *(f"{fmt.value}_sessions" for fmt in SessionFormat),
 )
+# Every column but the key, in the order of ``recomputed()``'s columns after the key.
 FIGURES = (*COUNTS, "last_held_on")
 
 
@@ -140,8 +141,8 @@ def _emptied() -> sa.Delete:
 
 
 def recomputed() -> sa.Select:
-    """The totals as study_session says they are, one row per branch, batch and phase, with
-    the table's columns in its order (KEY, then FIGURES)."""
+    """The totals as study_session says they are, one row per branch, batch and phase: the
+    columns of KEY, then those of FIGURES."""
     s = StudySession
     return sa.select(
         s.branch_id,

@@ -37,7 +37,9 @@ class SessionRepository:
         each reads the set the previous one left and the totals move once per change."""
         stmt = self.base().where(StudySession.id == id)
         if for_update:
-            stmt = stmt.with_for_update(of=StudySession)
+            # Read again once locked: a copy loaded earlier in this transaction may be one
+            # that a writer who held the lock has changed since.
+            stmt = stmt.with_for_update(of=StudySession).execution_options(populate_existing=True)
         return self.session.scalar(stmt)
 
     def locked_with_district(self, id: uuid.UUID) -> tuple[StudySession, int] | None:

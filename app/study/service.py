@@ -1,6 +1,7 @@
 """Rules of study sessions. Every write moves the running totals in the same transaction
-(app/study/totals.py), so reports never disagree with the records; a session's attendance
-set is written by app/study/attendance.py."""
+(the members' in app/study/totals.py, then the branch's in app/study/branch_totals.py), so
+reports never disagree with the records; a session's attendance set is written by
+app/study/attendance.py."""
 
 import uuid
 from datetime import date
@@ -119,7 +120,6 @@ def create_session(
     )
     session.add(study_session)
     session.flush()
-    branch_totals.move(session, None, branch_totals.held(study_session))
     audit.created(
         session,
         principal,
@@ -130,6 +130,10 @@ def create_session(
     )
     if data.attendance is not None:
         write_attendance(session, principal, study_session, data.attendance)
+    # Last, as in an edit or a delete: every writer locks the members' totals before its
+    # branch's (no deadlock), and holds the branch's row, which all its sessions share, for
+    # the shortest time.
+    branch_totals.move(session, None, branch_totals.held(study_session))
     return study_session, True
 
 

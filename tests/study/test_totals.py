@@ -26,12 +26,14 @@ MEMBERS = 4
 
 @dataclass
 class Model:
-    """What the test believes: each live session's date, hours and attendance set."""
+    """What the test believes: each live session's phase, date, hours, format, lecturer and
+    attendance set."""
 
     sessions: dict[str, dict] = field(default_factory=dict)
 
-    def expected(self) -> dict[int, tuple[Decimal, int, object]]:
-        out: dict[int, tuple[Decimal, int, object]] = {}
+    def expected(self) -> dict[tuple[int, str], tuple[Decimal, int, object]]:
+        """Per member and phase: hours, sessions attended, last attended."""
+        out: dict[tuple[int, str], tuple[Decimal, int, object]] = {}
         for s in self.sessions.values():
             for member_id, (status, hours) in s["records"].items():
                 earns = status in ("present", "late")
@@ -40,30 +42,51 @@ class Model:
                     if earns and hours is not None
                     else (s["hours"] if earns else Decimal(0))
                 )
-                h, n, last = out.get(member_id, (Decimal(0), 0, None))
+                key = (member_id, s["phase"])
+                h, n, last = out.get(key, (Decimal(0), 0, None))
                 if earns:
                     last = max(last, s["held_on"]) if last else s["held_on"]
-                out[member_id] = (h + credit, n + int(earns), last)
+                out[key] = (h + credit, n + int(earns), last)
         return out
 
-    def expected_held(self) -> dict[str, object] | None:
-        """The branch's session totals: sessions, leading cadres' lectures, a count per
-        format, the last day held; None when no session is left."""
-        if not self.sessions:
-            return None
-        out: dict[str, object] = {f"{fmt}_sessions": 0 for fmt in ALL_FORMATS}
-        out |= {
-            "sessions": len(self.sessions),
-            "leader_lectures": sum(s["leader"] for s in self.sessions.values()),
-            "last_held_on": max(s["held_on"] for s in self.sessions.values()),
-        }
+    def expected_held(self) -> dict[str, dict[str, object]]:
+        """Per phase with a session left, the branch's session totals: sessions, leading
+        cadres' lectures, a count per format, the last day held."""
+        out: dict[str, dict[str, object]] = {}
         for s in self.sessions.values():
-            out[f"{s['format']}_sessions"] += 1
+            t = out.setdefault(
+                s["phase"],
+                {"sessions": 0, "leader_lectures": 0, "last_held_on": s["held_on"]}
+                | {f"{fmt}_sessions": 0 for fmt in ALL_FORMATS},
+            )
+            t["sessions"] += 1
+            t["leader_lectures"] += int(s["leader"])
+            t["last_held_on"] = max(t["last_held_on"], s["held_on"])
+            t[f"{s['format']}_sessions"] += 1
         return out
 
 
 ALL_FORMATS = [fmt.value for fmt in SessionFormat]
+HELD_FIGURES = (
+    "sessions",
+    "leader_lectures",
+    "last_held_on",
+    *(f"{fmt}_sessions" for fmt in ALL_FORMATS),
+)
 FORMATS = ["seminar", "party_lecture", "self_study"]
+PHASES = ["study", "evaluation"]
+# Both phases' windows lie in the past, 20 days each: study began 40 days ago.
+WINDOW_DAYS = 20
+
+
+def day_in(phase: str, offset: int):
+    return (
+        today()
+        - timedelta(days=2 * WINDOW_DAYS)
+        + timedelta(days=PHASES.index(phase) * WINDOW_DAYS + offset)
+    )
+
+
 record = st.tuples(
     st.integers(0, MEMBERS - 1),
     st.sampled_from(STATUSES),
@@ -72,7 +95,7 @@ record = st.tuples(
 operation = st.one_of(
     st.tuples(
         st.just("create"),
-        st.integers(0, 10),
+        st.tuples(st.sampled_from(PHASES), st.integers(0, 10)),
         st.sampled_from([1, 2, 2.5, 3]),
         st.sampled_from(FORMATS),
         st.booleans(),
@@ -81,6 +104,7 @@ operation = st.one_of(
     st.tuples(st.just("hours"), st.integers(0, 5), st.sampled_from([0.5, 1.5, 3, 4])),
     st.tuples(st.just("date"), st.integers(0, 5), st.integers(0, 10)),
     st.tuples(st.just("format"), st.integers(0, 5), st.sampled_from(FORMATS), st.booleans()),
+    st.tuples(st.just("phase"), st.integers(0, 5), st.sampled_from(PHASES), st.integers(0, 10)),
     st.tuples(st.just("delete"), st.integers(0, 5)),
 )
 
@@ -92,7 +116,7 @@ operation = st.one_of(
 )
 @given(ops=st.lists(operation, min_size=1, max_size=12))
 def test_totals_equal_the_attendance_after_any_sequence(client, session, ops):
-    b = campaign.batch(session, start=today() - timedelta(days=20))
+    b = campaign.batch(session, start=day_in("study", 0), days=WINDOW_DAYS)
     unit = org.unit(session)
     branch = org.branch(session, unit.id)
     members = [org.member(session, branch.id).id for _ in range(MEMBERS)]
@@ -106,11 +130,13 @@ def test_totals_equal_the_attendance_after_any_sequence(client, session, ops):
     for op in ops:
         kind = op[0]
         if kind == "create":
-            held_on = today() - timedelta(days=op[1])
+            phase, offset = op[1]
+            held_on = day_in(phase, offset)
             r = client.post(
                 "/api/v1/sessions",
                 json={
                     "branch_id": branch.id,
+                    "phase": phase,
                     "held_on": held_on.isoformat(),
                     "hours": op[2],
                     "format": op[3],
@@ -120,6 +146,7 @@ def test_totals_equal_the_attendance_after_any_sequence(client, session, ops):
             )
             assert r.status_code == 201, r.text
             model.sessions[r.json()["id"]] = {
+                "phase": phase,
                 "held_on": held_on,
                 "hours": Decimal(str(op[2])),
                 "format": op[3],
@@ -151,7 +178,7 @@ def test_totals_equal_the_attendance_after_any_sequence(client, session, ops):
             assert r.status_code == 200, r.text
             model.sessions[sid]["hours"] = Decimal(str(op[2]))
         elif kind == "date":
-            held_on = today() - timedelta(days=op[2])
+            held_on = day_in(model.sessions[sid]["phase"], op[2])
             r = client.patch(f"/api/v1/sessions/{sid}", json={"held_on": held_on.isoformat()})
             assert r.status_code == 200, r.text
             model.sessions[sid]["held_on"] = held_on
@@ -160,28 +187,34 @@ def test_totals_equal_the_attendance_after_any_sequence(client, session, ops):
             r = client.patch(f"/api/v1/sessions/{sid}", json=change)
             assert r.status_code == 200, r.text
             model.sessions[sid] |= {"format": op[2], "leader": op[3]}
+        elif kind == "phase":
+            held_on = day_in(op[2], op[3])
+            change = {"phase": op[2], "held_on": held_on.isoformat()}
+            r = client.patch(f"/api/v1/sessions/{sid}", json=change)
+            assert r.status_code == 200, r.text
+            model.sessions[sid] |= {"phase": op[2], "held_on": held_on}
         elif kind == "delete":
             assert client.delete(f"/api/v1/sessions/{sid}").status_code == 204
             del model.sessions[sid]
 
     session.rollback()
     stored = {
-        t.member_id: (Decimal(t.hours), t.sessions, t.last_attended_on)
+        (t.member_id, t.phase): (Decimal(t.hours), t.sessions, t.last_attended_on)
         for t in session.scalars(
             sa.select(MemberStudyTotal).where(MemberStudyTotal.member_id.in_(members))
         )
     }
     zero = (Decimal(0), 0, None)
     expected = model.expected()
-    for m in members:
-        assert stored.get(m, zero) == expected.get(m, zero), (m, ops)
-    held = session.scalars(
-        sa.select(BranchSessionTotal).where(BranchSessionTotal.branch_id == branch.id)
-    ).all()
-    expected_held = model.expected_held()
-    assert len(held) == (0 if expected_held is None else 1), ops
-    if expected_held is not None:
-        assert {k: getattr(held[0], k) for k in expected_held} == expected_held, ops
+    for key in {(m, phase) for m in members for phase in PHASES}:
+        assert stored.get(key, zero) == expected.get(key, zero), (key, ops)
+    held = {
+        t.phase: {name: getattr(t, name) for name in HELD_FIGURES}
+        for t in session.scalars(
+            sa.select(BranchSessionTotal).where(BranchSessionTotal.branch_id == branch.id)
+        )
+    }
+    assert held == model.expected_held(), ops
 
 
 def test_verify_totals_finds_and_repairs_a_difference(client, session, cli_runner):
