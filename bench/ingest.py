@@ -26,19 +26,14 @@ import argparse
 import json
 import os
 import secrets
-import signal
 import sys
 import threading
-import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from math import ceil
 from pathlib import Path
 from time import perf_counter
-from types import FrameType
 
 import httpx
 import psycopg
@@ -48,32 +43,31 @@ from sqlalchemy.engine import Engine, make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.audit.models import AuditEntry
-from app.auth.models import User
 from app.auth.tokens import issue_token
-from app.campaign.models import BatchPhase, UnitProgress
-from app.clock import today
 from app.db import create_db_engine, new_session
 from app.demo import DEFAULT_SEED, seed_demo
 from app.migrate import upgrade
-from app.org.models import Branch, Member
 from app.study import totals
 from app.study.models import Attendance
+from bench.measure import CpuMeter, Run, WaitSampler
+from bench.workload import (
+    STATUSES,
+    create_large_branches,
+    interrupt_on_sigterm,
+    records,
+    study_days,
+    vacuum_analyze,
+)
 from tests.databases import throwaway_postgres
 from tests.server import (
-    Server,
     ServerFailed,
     connect_balanced,
     running_server,
     spread,
-    worker_connections,
 )
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 API = "/api/v1"
-# Each PUT moves every record one step along this cycle, so no two successive sets of a
-# session are equal: present -> late keeps the hours, late -> absent loses them (the last
-# attended date is looked up again), absent -> present earns them back.
-STATUSES = ("present", "late", "absent")
 SESSION_HOURS = Decimal(2)
 TARGET_RATIO, TARGET_P95_MS = 0.5, 150.0
 
@@ -90,68 +84,6 @@ class Workload:
 
     def all_sessions(self) -> list[tuple[str, int]]:
         return [s for own in self.sessions for s in own]
-
-
-def create_large_branches(
-    engine: Engine, branches: int, members: int
-) -> tuple[dict[int, list[int]], int]:
-    """``branches`` new branches with ``members`` active members each, in distinct demo
-    units (all enrolled in batch 1, studying); and the id of a new city admin."""
-    with new_session(engine, write=True) as session:
-        unit_ids = session.scalars(
-            sa.select(UnitProgress.unit_id)
-            .where(UnitProgress.state == "study")
-            .order_by(UnitProgress.unit_id)
-            .limit(branches)
-        ).all()
-        if len(unit_ids) < branches:
-            raise SystemExit(f"the demo has only {len(unit_ids)} units in study; lower --branches")
-        made = [
-            Branch(code=f"BENCH{i:04d}", name=f"压测第{i + 1}党支部", unit_id=unit_id)
-            for i, unit_id in enumerate(unit_ids)
-        ]
-        session.add_all(made)
-        session.flush()
-        rows = [
-            Member(
-                name=f"压测党员{b.id}-{j}",
-                gender="male" if j % 2 else "female",
-                branch_id=b.id,
-            )
-            for b in made
-            for j in range(members)
-        ]
-        session.add_all(rows)
-        admin = User(
-            username="bench_admin",
-            display_name="压测管理员",
-            role="city_admin",
-            # Never a valid hash: the token is minted directly, nobody logs in.
-            password_hash="!",
-        )
-        session.add(admin)
-        session.commit()
-        by_branch: dict[int, list[int]] = {b.id: [] for b in made}
-        for m in rows:
-            by_branch[m.branch_id].append(m.id)
-        return by_branch, admin.id
-
-
-def study_days(engine: Engine, branch_ids: Sequence[int]) -> list[date]:
-    """Days a study session may be held on in every given branch: in the study window of
-    their batch and not after today."""
-    with new_session(engine, write=False) as session:
-        windows = session.execute(
-            sa.select(BatchPhase.starts_on, BatchPhase.ends_on)
-            .join(UnitProgress, UnitProgress.batch_id == BatchPhase.batch_id)
-            .join(Branch, Branch.unit_id == UnitProgress.unit_id)
-            .where(Branch.id.in_(branch_ids), BatchPhase.phase == "study")
-        ).all()
-    first = max(w.starts_on for w in windows)
-    last = min(min(w.ends_on for w in windows), today())
-    if first > last:
-        raise SystemExit(f"no day lies in the study window ({first} to {last})")
-    return [last - timedelta(days=n) for n in range(min(20, (last - first).days + 1))]
 
 
 def create_sessions(
@@ -189,178 +121,6 @@ def create_sessions(
             own.append((answer.json()["id"], branch_id))
         out.append(own)
     return out
-
-
-def records(members: Sequence[int], turn: int) -> list[tuple[int, str]]:
-    """The set a session gets on its ``turn``-th write: (member id, status)."""
-    return [(m, STATUSES[(i + turn) % len(STATUSES)]) for i, m in enumerate(members)]
-
-
-def vacuum_analyze(dsn: str) -> bool:
-    """VACUUM ANALYZE the database; answers whether the server runs autovacuum.
-
-    Done after the setup and before each timed run: fresh tables have no statistics (the
-    planner then guesses one row, and the totals' look-up takes a nested loop over every
-    session of the phase), and every PUT leaves a set of dead rows behind. A server with
-    autovacuum on would do both by itself, if not at once.
-    """
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
-        row = conn.execute("SHOW autovacuum").fetchone()
-    return bool(row and row[0] == "on")
-
-
-# ---------------------------------------------------------------------------- measuring the server
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time a process has used so far; None once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass(frozen=True)
-class CpuUse:
-    """CPU seconds spent during a run by the server's workers, by the database's backends
-    and by this process (the clients), and the calls they served."""
-
-    server: float
-    database: float
-    clients: float
-    calls: int
-
-    def per_call_ms(self, seconds: float) -> float:
-        return 1000 * seconds / self.calls if self.calls else float("nan")
-
-
-class CpuMeter:
-    """Reads /proc before and after a run (Linux; elsewhere it reports nothing)."""
-
-    def __init__(self, server: Server, dsn: str) -> None:
-        self.server, self.dsn = server, dsn
-        self.enabled = Path("/proc/self/stat").exists()
-
-    def _pids(self) -> tuple[list[int], list[int]]:
-        workers = list(worker_connections(self.server) or {})
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
-            backends = [
-                pid
-                for (pid,) in conn.execute(
-                    "SELECT pid FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            ]
-        return workers, backends
-
-    def _read(self) -> tuple[dict[int, float], dict[int, float], float]:
-        workers, backends = self._pids()
-        server = {p: c for p in workers if (c := _cpu_seconds(p)) is not None}
-        database = {p: c for p in backends if (c := _cpu_seconds(p)) is not None}
-        return server, database, time.process_time()
-
-    def __enter__(self) -> "CpuMeter":
-        if self.enabled:
-            self.before = self._read()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled and exc[0] is None:
-            self.after = self._read()
-
-    def use(self, calls: int) -> CpuUse | None:
-        if not self.enabled or not hasattr(self, "after"):
-            return None
-
-        def spent(before: dict[int, float], after: dict[int, float]) -> float:
-            # A backend that started during the run counts from zero; one that ended is lost.
-            return sum(c - before.get(p, 0.0) for p, c in after.items())
-
-        (s0, d0, c0), (s1, d1, c1) = self.before, self.after
-        return CpuUse(spent(s0, s1), spent(d0, d1), c1 - c0, calls)
-
-
-class WaitSampler:
-    """Samples, every ``every`` seconds, what the database's busy backends are doing:
-    running, waiting for a lock another transaction holds, or waiting for the application
-    to send its next statement in an open transaction ("idle in transaction")."""
-
-    QUERY = (
-        "SELECT state, wait_event_type FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-        "AND backend_type = 'client backend' AND state <> 'idle'"
-    )
-
-    def __init__(self, dsn: str, every: float = 0.1) -> None:
-        self.dsn, self.every = dsn, every
-        self.seen: Counter = Counter()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
-            while not self.stop.wait(self.every):
-                for state, wait in conn.execute(self.QUERY):
-                    if state == "idle in transaction":
-                        self.seen["waiting for the app"] += 1
-                    elif wait == "Lock":
-                        self.seen["waiting for a lock"] += 1
-                    elif wait is None:
-                        self.seen["running"] += 1
-                    else:
-                        self.seen[f"waiting ({wait})"] += 1
-
-    def __enter__(self) -> "WaitSampler":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(5)
-
-    def shares(self) -> str:
-        total = sum(self.seen.values())
-        if not total:
-            return "no busy backend seen"
-        return ", ".join(f"{what} {100 * n / total:.0f}%" for what, n in self.seen.most_common())
-
-
-# ---------------------------------------------------------------------------- the runs
-
-
-@dataclass
-class Run:
-    label: str
-    threads: int
-    rows_per_call: int
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)  # successful calls only
-    outcomes: Counter = field(default_factory=Counter)  # status code or exception name
-    first_error: str | None = None
-
-    @property
-    def ok(self) -> int:
-        return len(self.latencies)
-
-    @property
-    def errors(self) -> int:
-        return sum(self.outcomes.values()) - self.ok
-
-    @property
-    def calls_per_s(self) -> float:
-        return self.ok / self.seconds if self.seconds else 0.0
-
-    @property
-    def rows_per_s(self) -> float:
-        return self.calls_per_s * self.rows_per_call
-
-    def percentile_ms(self, p: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return 1000 * ordered[max(0, ceil(p / 100 * len(ordered)) - 1)]
 
 
 Worker = Callable[[int, threading.Barrier, list[float], threading.Event, Run], None]
@@ -662,15 +422,6 @@ def print_report(args: argparse.Namespace, api: Run, raws: Sequence[Run], checks
 
 
 # ---------------------------------------------------------------------------- main
-
-
-def interrupt_on_sigterm() -> None:
-    """SIGTERM unwinds like Ctrl-C: the server group is killed and the database dropped."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -50,9 +50,8 @@ from app.demo import DEFAULT_SEED, seed_demo
 from app.migrate import upgrade
 from app.org.models import Branch
 from app.study import totals
-from bench.ingest import (
-    CpuMeter,
-    Run,
+from bench.measure import CpuMeter, Run
+from bench.workload import (
     create_large_branches,
     interrupt_on_sigterm,
     records,
