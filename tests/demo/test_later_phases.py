@@ -15,7 +15,7 @@ from app.clock import CAMPAIGN_TZ, today
 from app.demo import seed_demo
 from app.demo.phases import OVERRIDE_REASON, demo_user_units, ready_units
 from app.models import metadata
-from tests.demo.test_demo import empty
+from tests.demo.rows import empty
 
 T = metadata.tables
 ORDER = ["open", "in_progress", "done", "verified"]
