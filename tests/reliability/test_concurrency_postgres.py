@@ -133,3 +133,35 @@ def test_two_advances_of_one_unit_at_once_exactly_one_moves_it(db, secret, clien
                 sa.select(UnitProgress.state).where(UnitProgress.unit_id == world.unit_id)
             )
         assert state == "evaluation"
+
+
+def test_sessions_of_one_branch_created_and_deleted_at_once_never_deadlock(db, secret, clients):
+    """Creates with attendance, date edits and deletes of one branch's sessions, all at once
+    and naming the same members: each writer moves the members' totals and the branch's
+    session totals, always in that order, so none waits on another in a cycle (PostgreSQL
+    would break one with a deadlock error, a 500). Three rounds of four of each."""
+    world = study_branch(db, secret, members=30)
+    writers = clients(world.admin, 12)
+    live = [
+        create_session(writers[0], world.branch_id, n, attendance(world.members, n))
+        for n in range(8)
+    ]
+
+    for round_ in range(3):
+        doomed, moved = live[:4], live[4:8]
+
+        def call(c: httpx.Client, n: int, doomed=doomed, moved=moved, r=round_) -> httpx.Response:
+            if n < 4:
+                body = session_body(world.branch_id, n + 3, attendance(world.members, n))
+                return c.post(f"{API}/sessions", json=body)
+            if n < 8:
+                day = session_body(world.branch_id, n + r)["held_on"]
+                return c.patch(f"{API}/sessions/{moved[n - 4]}", json={"held_on": day})
+            return c.delete(f"{API}/sessions/{doomed[n - 8]}")
+
+        answers = together(writers, call)
+        statuses = [a.status_code for a in answers]
+        assert statuses == [201] * 4 + [200] * 4 + [204] * 4, [a.text for a in answers]
+        live = moved + [a.json()["id"] for a in answers[:4]]
+    assert count_rows(db, StudySession.branch_id == world.branch_id) == 8
+    assert totals_differences(db) == []
