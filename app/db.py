@@ -2,7 +2,7 @@
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
+from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 
@@ -147,17 +148,32 @@ def new_session(engine: Engine, *, write: bool) -> Session:
     return Session(writer(engine) if write else engine, expire_on_commit=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session: committed once when the route returns, rolled back on error.
 
     Used with ``Depends(get_session, scope="function")`` so that the commit happens before
     the response is sent, and a failed commit becomes an error answer instead of a lost write.
+
+    Made on the event loop (a Session touches no connection until its first statement), and
+    finished in the thread pool (commit and close talk to the database): a plain generator
+    would cost one more hand-off to a worker thread on every request.
     """
     engine: Engine = request.app.state.engine
     session = new_session(engine, write=request.method not in READ_ONLY_METHODS)
     try:
         yield session
-        session.commit()
+    except BaseException:
+        await run_in_threadpool(_finish, session, commit=False)
+        raise
+    await run_in_threadpool(_finish, session, commit=True)
+
+
+def _finish(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise
