@@ -19,7 +19,7 @@ from sqlalchemy.sql.dml import Insert
 from app import bulk
 from app.study.enums import SessionFormat
 from app.study.models import BranchSessionTotal, StudySession
-from app.study.totals import Difference
+from app.study.totals import Difference, compared, later_date
 
 KEY = ("branch_id", "batch_id", "phase")
 Key = tuple[int, int, str]  # branch_id, batch_id, phase
@@ -100,15 +100,11 @@ def _of_key(t: sa.Table) -> sa.ColumnElement[bool]:
 def _add_differences(insert: Insert) -> Insert:
     """Adds the row to the key's totals, or starts them with it; the later day held wins."""
     t, new = BranchSessionTotal.__table__.c, insert.excluded
-    later = sa.and_(
-        new.last_held_on.is_not(None),
-        sa.or_(t.last_held_on.is_(None), t.last_held_on < new.last_held_on),
-    )
     return insert.on_conflict_do_update(
         index_elements=list(KEY),
         set_={
             **{name: t[name] + new[name] for name in COUNTS},
-            "last_held_on": sa.case((later, new.last_held_on), else_=t.last_held_on),
+            "last_held_on": later_date(t.last_held_on, new.last_held_on),
         },
     )
 
@@ -167,13 +163,10 @@ def differences(session: Session) -> list[Difference]:
             for r in rows
         }
 
-    expected = figures(session.execute(recomputed()))
-    stored = figures(session.scalars(sa.select(BranchSessionTotal)))
-    out = []
-    for key in sorted(expected.keys() | stored.keys()):
-        if stored.get(key) != expected.get(key):
-            out.append(Difference(key, stored.get(key), expected.get(key)))
-    return out
+    return compared(
+        figures(session.scalars(sa.select(BranchSessionTotal))),
+        figures(session.execute(recomputed())),
+    )
 
 
 def repair(session: Session, found: list[Difference]) -> None:

@@ -185,20 +185,15 @@ def _add_differences(insert: Insert) -> Insert:
         set_={
             "hours": t.hours + new.hours,
             "sessions": t.sessions + new.sessions,
-            "last_attended_on": sa.case(
-                (
-                    sa.and_(
-                        new.last_attended_on.is_not(None),
-                        sa.or_(
-                            t.last_attended_on.is_(None), t.last_attended_on < new.last_attended_on
-                        ),
-                    ),
-                    new.last_attended_on,
-                ),
-                else_=t.last_attended_on,
-            ),
+            "last_attended_on": later_date(t.last_attended_on, new.last_attended_on),
         },
     )
+
+
+def later_date(stored: sa.ColumnElement, gained: sa.ColumnElement) -> sa.ColumnElement:
+    """An upsert's new last date: the one gained, if any and later than the stored one."""
+    later = sa.and_(gained.is_not(None), sa.or_(stored.is_(None), stored < gained))
+    return sa.case((later, gained), else_=stored)
 
 
 def recomputed() -> sa.Select:
@@ -235,13 +230,17 @@ def differences(session: Session) -> list[Difference]:
         (t.member_id, t.batch_id, t.phase): (Decimal(t.hours), t.sessions, t.last_attended_on)
         for t in session.scalars(sa.select(MemberStudyTotal))
     }
-    zero = (Decimal(0), 0, None)
-    out = []
-    for key in sorted(expected.keys() | stored.keys()):
-        s, e = stored.get(key, zero), expected.get(key, zero)
-        if s != e:
-            out.append(Difference(key, stored.get(key), expected.get(key)))
-    return out
+    return compared(stored, expected, absent=(Decimal(0), 0, None))
+
+
+def compared(stored: dict, expected: dict, absent: object = None) -> list[Difference]:
+    """Every key whose stored figures differ from the expected ones, in key order; a key
+    missing on one side counts as ``absent`` there."""
+    return [
+        Difference(key, stored.get(key), expected.get(key))
+        for key in sorted(expected.keys() | stored.keys())
+        if stored.get(key, absent) != expected.get(key, absent)
+    ]
 
 
 def repair(session: Session, found: list[Difference]) -> None:
