@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from app.auth.principal import Role
 from tests.auth import factories
-from tests.auth.route_rules import PUBLIC, RULES, R, Rule, Side
+from tests.auth.route_rules import PUBLIC, RULES
+from tests.auth.rule import R, Rule, Side
 from tests.campaign import factories as campaign
 from tests.org import factories as org
 from tests.study import factories as study
