@@ -16,6 +16,12 @@ class Settings(BaseSettings):
     # PostgreSQL: a request's statement running longer is cancelled and answered 503, so one
     # slow query cannot hold a worker and a connection for ever. 0: no limit.
     statement_timeout_ms: int = Field(default=30_000, ge=0)
+    # PostgreSQL: memory each sort and hash of a report's statement may use before spilling
+    # to disk, set for report statements only (SET LOCAL work_mem). The server's default,
+    # 4 MB, spills the member figures to temporary files from about ten times the seed; a
+    # report runs a handful of such nodes, so 64 MB a request stays well within a server.
+    # 0: the server's own setting.
+    report_work_mem_mb: int = Field(default=64, ge=0, le=2048)
     log_level: str = "INFO"
     # Browser origins (mobile web front-ends) allowed to call the API cross-origin, e.g.
     # CORS_ORIGINS=https://m.example.cn,https://h5.example.cn. Empty: CORS off.

@@ -138,6 +138,16 @@ def advisory_xact_lock(session: Session, key: str, *, wait: bool = True) -> bool
     return True if wait else bool(taken)
 
 
+def widen_report_memory(executor: Session | sa.Connection) -> None:
+    """Lets the rest of this transaction's report statements sort and hash in
+    ``report_work_mem_mb`` of memory (PostgreSQL; see app/config.py). Transaction-scoped, so
+    the pooled connection goes back with the server's setting."""
+    mb = get_settings().report_work_mem_mb
+    bind = executor if isinstance(executor, sa.Connection) else executor.get_bind()
+    if mb and bind.dialect.name == "postgresql":
+        executor.execute(sa.select(sa.func.set_config("work_mem", f"{mb}MB", True)))
+
+
 def writer(engine: Engine) -> Engine:
     """The same engine, marked so that its transactions take SQLite's write lock up front."""
     return engine.execution_options(**{_SQLITE_IMMEDIATE: True})

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app import bulk
 from app.auth.principal import Principal
+from app.db import widen_report_memory
 from app.errors import InvalidInput, NotFound
 from app.org.enums import MemberCategory
 from app.org.models import CATEGORY_COLUMNS, Branch, District, Member, Unit
@@ -255,7 +256,9 @@ def coverage_figures(
     check_filter(session, f)
     parent = parent_condition(session, principal, level, parent_id)
     # Core, not the ORM's execute: its per-row bookkeeping would only slow the rows down.
-    result = bulk.connection(session).execute(coverage_statement(principal, level, f, parent))
+    conn = bulk.connection(session)
+    widen_report_memory(conn)
+    result = conn.execute(coverage_statement(principal, level, f, parent))
     rows: list[dict[str, Any]] = []
     figures: list[Sequence[int]] = []
     if level is ReportLevel.city:

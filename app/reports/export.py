@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import StreamingResponse
 
 from app.clock import CAMPAIGN_TZ, today
+from app.db import widen_report_memory
 from app.labels import LabelledEnum
 from app.reports.listing import YIELD_PER, ListReport
 from app.spreadsheets import (
@@ -181,6 +182,7 @@ def streamed_rows(session: Session, report: ListReport) -> Iterator[Any]:
 
     def rows() -> Iterator[Any]:
         with engine.connect() as conn:
+            widen_report_memory(conn)
             result = conn.execution_options(yield_per=YIELD_PER).execute(report.statement)
             for r in result:
                 yield report.shape(r)

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.db import widen_report_memory
 from app.pagination import Page, PageParams
 
 T = TypeVar("T")
@@ -24,6 +25,7 @@ class ListReport(Generic[T]):
 def report_page(session: Session, report: ListReport[T], page: PageParams) -> Page[T]:
     """One page and the count of all rows, in one statement (a window count beside the
     rows); a page past the end asks for the count alone."""
+    widen_report_memory(session)
     stmt = report.statement.add_columns(sa.func.count().over().label("_total"))
     rows = session.execute(stmt.limit(page.limit).offset(page.offset)).all()
     if rows:
@@ -38,6 +40,7 @@ def report_page(session: Session, report: ListReport[T], page: PageParams) -> Pa
 
 def report_rows(session: Session, report: ListReport[T]) -> Iterator[T]:
     """Every row, shaped, fetched a few thousand at a time."""
+    widen_report_memory(session)
     result = session.execute(report.statement.execution_options(yield_per=YIELD_PER))
     for r in result:
         yield report.shape(r)
