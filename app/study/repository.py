@@ -52,6 +52,7 @@ class SessionRepository:
             .join(Unit, Unit.id == Branch.unit_id)
             .where(StudySession.id == id, branch_condition(self.principal))
             .with_for_update(of=StudySession)
+            .execution_options(populate_existing=True)
         )
         row = self.session.execute(stmt).first()
         return None if row is None else (row[0], row[1])
