@@ -9,7 +9,7 @@ from time import perf_counter
 
 import httpx
 
-from bench.ingest_runs import SESSION_HOURS, Worker, Workload
+from bench.ingest_runs import SESSION_HOURS, Worker, Workload, in_turn
 from bench.measure import Run
 from bench.workload import STATUSES, records
 
@@ -93,11 +93,7 @@ def api_worker(
     ) -> None:
         own, client = workload.sessions[n], clients[n]
         barrier.wait()
-        i = 0
-        while not stop.is_set() and perf_counter() < deadline[0]:
-            session_id, branch_id = own[i % len(own)]
-            i += 1
-            turn = turns[session_id] = turns[session_id] + 1
+        for session_id, branch_id, turn in in_turn(own, turns, stop, deadline):
             content = bodies(session_id, branch_id, turn)
             started = perf_counter()
             try:

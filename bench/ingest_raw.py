@@ -7,7 +7,7 @@ from time import perf_counter
 
 import psycopg
 
-from bench.ingest_runs import SESSION_HOURS, Worker, Workload
+from bench.ingest_runs import SESSION_HOURS, Worker, Workload, in_turn
 from bench.measure import Run
 from bench.workload import STATUSES, records
 
@@ -55,11 +55,7 @@ def raw_worker(
             raise RuntimeError(f"{threads} raw threads, only {len(workload.sessions)} clients")
         with psycopg.connect(dsn) as conn, conn.cursor() as cursor:
             barrier.wait()
-            i = 0
-            while not stop.is_set() and perf_counter() < deadline[0]:
-                session_id, branch_id = own[i % len(own)]
-                i += 1
-                turn = turns[session_id] = turns[session_id] + 1
+            for session_id, branch_id, turn in in_turn(own, turns, stop, deadline):
                 batch = rows(session_id, branch_id, turn)
                 started = perf_counter()
                 try:

@@ -3,7 +3,7 @@ client's sessions) and the threads that write it together until a shared deadlin
 API clients (ingest_clients.py) and the raw writers (ingest_raw.py) alike."""
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from time import perf_counter
@@ -25,6 +25,22 @@ class Workload:
 
 
 Worker = Callable[[int, threading.Barrier, list[float], threading.Event, Run], None]
+
+
+def in_turn(
+    own: Sequence[tuple[str, int]],
+    turns: dict[str, int],
+    stop: threading.Event,
+    deadline: list[float],
+) -> Iterator[tuple[str, int, int]]:
+    """A writer's sessions one after the other, each with its next turn (the set's status
+    step), until stopped or past the shared deadline: ``(session id, branch id, turn)``."""
+    i = 0
+    while not stop.is_set() and perf_counter() < deadline[0]:
+        session_id, branch_id = own[i % len(own)]
+        i += 1
+        turns[session_id] += 1
+        yield session_id, branch_id, turns[session_id]
 
 
 def run_threads(
