@@ -16,11 +16,12 @@ class Settings(BaseSettings):
     # PostgreSQL: a request's statement running longer is cancelled and answered 503, so one
     # slow query cannot hold a worker and a connection for ever. 0: no limit.
     statement_timeout_ms: int = Field(default=30_000, ge=0)
-    # PostgreSQL: memory each sort and hash of a report's statement may use before spilling
-    # to disk, set for report statements only (SET LOCAL work_mem). The server's default,
-    # 4 MB, spills the member figures to temporary files from about ten times the seed; a
-    # report runs a handful of such nodes, so 64 MB a request stays well within a server.
-    # 0: the server's own setting.
+    # PostgreSQL: work_mem for the member-counting reports' transactions (SET LOCAL): at the
+    # server's default, 4 MB, their member figures spill to temporary files from about ten
+    # times the seed (some 45 MB of them there). Like work_mem itself it is a ceiling per
+    # sort or hash node and per parallel worker (hashes may take hash_mem_multiplier times
+    # it), taken only as far as the data needs: size it against the server's memory and the
+    # reports that may run at once. 0: the server's own setting.
     report_work_mem_mb: int = Field(default=64, ge=0, le=2048)
     log_level: str = "INFO"
     # Browser origins (mobile web front-ends) allowed to call the API cross-origin, e.g.

@@ -141,7 +141,8 @@ def advisory_xact_lock(session: Session, key: str, *, wait: bool = True) -> bool
 def widen_report_memory(executor: Session | sa.Connection) -> None:
     """Lets the rest of this transaction's report statements sort and hash in
     ``report_work_mem_mb`` of memory (PostgreSQL; see app/config.py). Transaction-scoped, so
-    the pooled connection goes back with the server's setting."""
+    the pooled connection goes back with the server's setting. One small statement per
+    call: a report calling it twice in one transaction (the bulletin) pays it twice."""
     mb = get_settings().report_work_mem_mb
     bind = executor if isinstance(executor, sa.Connection) else executor.get_bind()
     if mb and bind.dialect.name == "postgresql":

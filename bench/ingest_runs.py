@@ -39,8 +39,8 @@ def in_turn(
     while not stop.is_set() and perf_counter() < deadline[0]:
         session_id, branch_id = own[i % len(own)]
         i += 1
-        turns[session_id] += 1
-        yield session_id, branch_id, turns[session_id]
+        turn = turns[session_id] = turns[session_id] + 1
+        yield session_id, branch_id, turn
 
 
 def run_threads(

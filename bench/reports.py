@@ -262,11 +262,8 @@ class Raw:
     def __init__(self, engine: Engine) -> None:
         self.conn = engine.raw_connection()
         mb = get_settings().report_work_mem_mb
-        if mb and engine.dialect.name == "postgresql":
-            cursor = self.conn.cursor()
-            cursor.execute("SELECT set_config('work_mem', %s, false)", (f"{mb}MB",))
-            cursor.close()
-            self.conn.commit()  # a session setting, kept past each call's rollback
+        # As the app sets it: for each call's transaction (one more statement, as the API's).
+        self.work_mem = f"{mb}MB" if mb and engine.dialect.name == "postgresql" else None
 
     def __call__(self, *statements: str) -> Callable[[], list[list[tuple]]]:
         """Runs the statements one after the other; answers each one's rows."""
@@ -274,6 +271,8 @@ class Raw:
         def run() -> list[list[tuple]]:
             cursor = self.conn.cursor()
             try:
+                if self.work_mem:
+                    cursor.execute("SELECT set_config('work_mem', %s, true)", (self.work_mem,))
                 out = []
                 for sql in statements:
                     cursor.execute(sql)

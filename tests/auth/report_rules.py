@@ -1,4 +1,6 @@
-"""Who may call the reports' routes: every report, and the marks of weak branches."""
+"""Who may call the department's report routes (coverage, gaps, dead corners, progress, weak
+branches, the bulletin) and the marks of weak branches. The rectification, inspection and
+evaluation reports' rules live with their phases in campaign_rules.py."""
 
 from typing import Any
 

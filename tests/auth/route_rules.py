@@ -24,11 +24,16 @@ PUBLIC = {
 # rule moves the side's unit on a step per allowed role, so rectification (an unverified
 # item would stop the unit's last step) and the standards and evaluations (the unit's
 # evaluation gate) come after it.
+_PARTS = (
+    campaign_rules.CAMPAIGN,
+    campaign_rules.STUDY,
+    campaign_rules.RECTIFICATION,
+    org_rules.ORG,
+    report_rules.REPORTS,
+    campaign_rules.EVALUATION,
+)
 RULES: dict[tuple[str, str], Rule] = {
-    **campaign_rules.CAMPAIGN,
-    **campaign_rules.STUDY,
-    **campaign_rules.RECTIFICATION,
-    **org_rules.ORG,
-    **report_rules.REPORTS,
-    **campaign_rules.EVALUATION,
+    route: rule for part in _PARTS for route, rule in part.items()
 }
+# A route ruled in two parts would otherwise keep the later rule without a word.
+assert len(RULES) == sum(len(part) for part in _PARTS), "a route has rules in two parts"
