@@ -142,7 +142,8 @@ def widen_report_memory(executor: Session | sa.Connection) -> None:
     """Lets the rest of this transaction's report statements sort and hash in
     ``report_work_mem_mb`` of memory (PostgreSQL; see app/config.py). Transaction-scoped, so
     the pooled connection goes back with the server's setting. One small statement per
-    call: a report calling it twice in one transaction (the bulletin) pays it twice."""
+    call: a report calling it more than once in one transaction (the bulletin, four times)
+    pays it each time."""
     mb = get_settings().report_work_mem_mb
     bind = executor if isinstance(executor, sa.Connection) else executor.get_bind()
     if mb and bind.dialect.name == "postgresql":
