@@ -19,6 +19,7 @@ from tests.auth.rule import (
     Rule,
     Side,
     serial,
+    side_ids,
 )
 from tests.campaign import factories as campaign
 from tests.evaluation import factories as evaluation
@@ -122,11 +123,9 @@ CAMPAIGN: dict[tuple[str, str], Rule] = {
         "list", CAMPAIGN_WRITERS, 201, body=lambda s, side: {"name": "先进性教育活动"}
     ),
     # Campaigns and batches are the city's: everyone reads them, there is no "outside".
-    ("GET", "/api/v1/campaigns/{campaign_id}"): Rule(
-        "list", ALL, params=lambda s, side: {"campaign_id": side.campaign_id}
-    ),
+    ("GET", "/api/v1/campaigns/{campaign_id}"): Rule("list", ALL, params=side_ids("campaign_id")),
     ("GET", "/api/v1/campaigns/{campaign_id}/batches"): Rule(
-        "list", ALL, params=lambda s, side: {"campaign_id": side.campaign_id}
+        "list", ALL, params=side_ids("campaign_id")
     ),
     ("POST", "/api/v1/campaigns/{campaign_id}/batches"): Rule(
         "list",
@@ -135,34 +134,28 @@ CAMPAIGN: dict[tuple[str, str], Rule] = {
         params=_fresh_campaign,
         body=lambda s, side: {"number": 1, "name": "第一批", "phases": campaign.windows()},
     ),
-    ("GET", "/api/v1/batches/{batch_id}"): Rule(
-        "list", ALL, params=lambda s, side: {"batch_id": side.batch_id}
-    ),
+    ("GET", "/api/v1/batches/{batch_id}"): Rule("list", ALL, params=side_ids("batch_id")),
     ("PATCH", "/api/v1/batches/{batch_id}"): Rule(
         "list",
         CAMPAIGN_WRITERS,
-        params=lambda s, side: {"batch_id": side.batch_id},
+        params=side_ids("batch_id"),
         body=lambda s, side: {"name": "第一批（改）"},
     ),
     ("POST", "/api/v1/batches/{batch_id}/units"): Rule(
         "create",
         frozenset({R.city_admin, R.district_admin}),
-        params=lambda s, side: {"batch_id": side.batch_id},
+        params=side_ids("batch_id"),
         body=lambda s, side: {"unit_ids": [side.unit_id]},
     ),
     ("POST", "/api/v1/batches/{batch_id}/advance"): Rule(
         "create",
         ADVANCERS,
-        params=lambda s, side: {"batch_id": side.batch_id},
+        params=side_ids("batch_id"),
         # A step the unit is not at: answered per unit (refused), leaving it where it is.
         body=lambda s, side: {"unit_ids": [side.unit_id], "to": "completed"},
     ),
-    ("GET", "/api/v1/units/{unit_id}/progress"): Rule(
-        "read", ALL, params=lambda s, side: {"unit_id": side.unit_id}
-    ),
-    ("GET", "/api/v1/units/{unit_id}/look-back"): Rule(
-        "read", ALL, params=lambda s, side: {"unit_id": side.unit_id}
-    ),
+    ("GET", "/api/v1/units/{unit_id}/progress"): Rule("read", ALL, params=side_ids("unit_id")),
+    ("GET", "/api/v1/units/{unit_id}/look-back"): Rule("read", ALL, params=side_ids("unit_id")),
     ("POST", "/api/v1/units/{unit_id}/advance"): Rule(
         "read",
         ADVANCERS,
@@ -173,7 +166,7 @@ CAMPAIGN: dict[tuple[str, str], Rule] = {
     ("PUT", "/api/v1/members/{member_id}/exemption"): Rule(
         "read",
         ADVANCERS,
-        params=lambda s, side: {"member_id": side.member_id},
+        params=side_ids("member_id"),
         body=lambda s, side: {"reason": "hospitalised"},
     ),
     ("DELETE", "/api/v1/members/{member_id}/exemption"): Rule(
@@ -184,13 +177,11 @@ CAMPAIGN: dict[tuple[str, str], Rule] = {
 STUDY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/sessions"): Rule("list", ALL),
     ("POST", "/api/v1/sessions"): Rule("create", RECORDERS, 201, body=_session_body),
-    ("GET", "/api/v1/sessions/{session_id}"): Rule(
-        "read", ALL, params=lambda s, side: {"session_id": side.session_id}
-    ),
+    ("GET", "/api/v1/sessions/{session_id}"): Rule("read", ALL, params=side_ids("session_id")),
     ("PATCH", "/api/v1/sessions/{session_id}"): Rule(
         "read",
         ADVANCERS,
-        params=lambda s, side: {"session_id": side.session_id},
+        params=side_ids("session_id"),
         body=lambda s, side: {"topic": "学习新党章"},
     ),
     ("DELETE", "/api/v1/sessions/{session_id}"): Rule(
@@ -199,7 +190,7 @@ STUDY: dict[tuple[str, str], Rule] = {
     ("PUT", "/api/v1/sessions/{session_id}/attendance"): Rule(
         "read",
         RECORDERS,
-        params=lambda s, side: {"session_id": side.session_id},
+        params=side_ids("session_id"),
         body=lambda s, side: {"records": [{"member_id": side.member_id, "status": "present"}]},
     ),
     # Answered per item: an item outside the caller's scope is rejected inside a 200.
@@ -210,9 +201,7 @@ STUDY: dict[tuple[str, str], Rule] = {
             "sessions": [{"id": str(uuid.uuid4()), **_session_body(s, side), "attendance": []}]
         },
     ),
-    ("GET", "/api/v1/members/{member_id}/study"): Rule(
-        "read", ALL, params=lambda s, side: {"member_id": side.member_id}
-    ),
+    ("GET", "/api/v1/members/{member_id}/study"): Rule("read", ALL, params=side_ids("member_id")),
 }
 
 RECTIFICATION: dict[tuple[str, str], Rule] = {
@@ -248,13 +237,13 @@ EVALUATION: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/standard-templates"): Rule("list", ALL),
     ("GET", "/api/v1/units/{unit_id}/standards"): Rule("read", ALL, params=_unit_with_standard),
     ("GET", "/api/v1/units/{unit_id}/standards/versions"): Rule(
-        "read", ALL, params=lambda s, side: {"unit_id": side.unit_id}
+        "read", ALL, params=side_ids("unit_id")
     ),
     ("POST", "/api/v1/units/{unit_id}/standards"): Rule(
         "read",
         ADVANCERS,
         201,
-        params=lambda s, side: {"unit_id": side.unit_id},
+        params=side_ids("unit_id"),
         # A note of its own each time: the same body as the newest version answers 200.
         body=lambda s, side: {"from_template": "organ", "note": f"第{next(serial)}次修订"},
     ),
@@ -268,7 +257,7 @@ EVALUATION: dict[tuple[str, str], Rule] = {
         },
     ),
     ("GET", "/api/v1/branches/{branch_id}/evaluations"): Rule(
-        "read", ALL, params=lambda s, side: {"branch_id": side.branch_id}
+        "read", ALL, params=side_ids("branch_id")
     ),
     ("GET", "/api/v1/reports/evaluations"): Rule("list", ALL),
     ("GET", "/api/v1/reports/evaluations/not-evaluated"): Rule("list", ALL),

@@ -6,7 +6,7 @@ from typing import Any
 
 from app.org.models import Branch
 from tests.auth import factories
-from tests.auth.rule import ALL, R, Rule, Side, new_code, serial
+from tests.auth.rule import ALL, R, Rule, Side, new_code, serial, side_ids
 from tests.imports import files as member_files
 from tests.org import factories as org
 
@@ -40,13 +40,11 @@ ORG: dict[tuple[str, str], Rule] = {
         201,
         body=lambda s, side: {"code": new_code(), "name": "区"},
     ),
-    ("GET", "/api/v1/districts/{district_id}"): Rule(
-        "read", ALL, params=lambda s, side: {"district_id": side.district_id}
-    ),
+    ("GET", "/api/v1/districts/{district_id}"): Rule("read", ALL, params=side_ids("district_id")),
     ("PATCH", "/api/v1/districts/{district_id}"): Rule(
         "read",
         frozenset({R.city_admin}),
-        params=lambda s, side: {"district_id": side.district_id},
+        params=side_ids("district_id"),
         body=lambda s, side: {"name": "改名区"},
     ),
     ("GET", "/api/v1/units"): Rule("list", ALL),
@@ -61,13 +59,11 @@ ORG: dict[tuple[str, str], Rule] = {
             "kind": "school",
         },
     ),
-    ("GET", "/api/v1/units/{unit_id}"): Rule(
-        "read", ALL, params=lambda s, side: {"unit_id": side.unit_id}
-    ),
+    ("GET", "/api/v1/units/{unit_id}"): Rule("read", ALL, params=side_ids("unit_id")),
     ("PATCH", "/api/v1/units/{unit_id}"): Rule(
         "read",
         frozenset({R.city_admin, R.district_admin}),
-        params=lambda s, side: {"unit_id": side.unit_id},
+        params=side_ids("unit_id"),
         body=lambda s, side: {"name": "改名单位"},
     ),
     ("GET", "/api/v1/branches"): Rule("list", ALL),
@@ -77,13 +73,11 @@ ORG: dict[tuple[str, str], Rule] = {
         201,
         body=lambda s, side: {"code": new_code(), "name": "支部", "unit_id": side.unit_id},
     ),
-    ("GET", "/api/v1/branches/{branch_id}"): Rule(
-        "read", ALL, params=lambda s, side: {"branch_id": side.branch_id}
-    ),
+    ("GET", "/api/v1/branches/{branch_id}"): Rule("read", ALL, params=side_ids("branch_id")),
     ("PATCH", "/api/v1/branches/{branch_id}"): Rule(
         "read",
         frozenset({R.city_admin, R.district_admin, R.unit_admin}),
-        params=lambda s, side: {"branch_id": side.branch_id},
+        params=side_ids("branch_id"),
         body=lambda s, side: {"secretary_name": "李书记"},
     ),
     ("GET", "/api/v1/members"): Rule("list", ALL),
@@ -93,13 +87,11 @@ ORG: dict[tuple[str, str], Rule] = {
         201,
         body=lambda s, side: {"name": "党员", "gender": "male", "branch_id": side.branch_id},
     ),
-    ("GET", "/api/v1/members/{member_id}"): Rule(
-        "read", ALL, params=lambda s, side: {"member_id": side.member_id}
-    ),
+    ("GET", "/api/v1/members/{member_id}"): Rule("read", ALL, params=side_ids("member_id")),
     ("PATCH", "/api/v1/members/{member_id}"): Rule(
         "read",
         ALL - {R.inspector},
-        params=lambda s, side: {"member_id": side.member_id},
+        params=side_ids("member_id"),
         body=lambda s, side: {"categories": ["retired"]},
     ),
     ("POST", "/api/v1/members/{member_id}/transfer"): Rule(
@@ -112,7 +104,7 @@ ORG: dict[tuple[str, str], Rule] = {
         inside={R.branch_secretary: 422},
     ),
     ("GET", "/api/v1/members/{member_id}/transfers"): Rule(
-        "read", ALL, params=lambda s, side: {"member_id": side.member_id}
+        "read", ALL, params=side_ids("member_id")
     ),
     ("GET", "/api/v1/users"): Rule("list", frozenset({R.city_admin, R.district_admin})),
     ("POST", "/api/v1/users"): Rule(
@@ -130,13 +122,13 @@ ORG: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/users/{user_id}"): Rule(
         "read",
         frozenset({R.city_admin, R.district_admin}),
-        params=lambda s, side: {"user_id": side.user_id},
+        params=side_ids("user_id"),
         inside={R.unit_admin: 404, R.branch_secretary: 404, R.inspector: 404},
     ),
     ("PATCH", "/api/v1/users/{user_id}"): Rule(
         "read",
         frozenset({R.city_admin, R.district_admin}),
-        params=lambda s, side: {"user_id": side.user_id},
+        params=side_ids("user_id"),
         body=lambda s, side: {"display_name": "新名字"},
         inside={R.unit_admin: 404, R.branch_secretary: 404, R.inspector: 404},
     ),

@@ -53,5 +53,11 @@ class Rule:
     files: Callable[[Any, Side], dict[str, Any]] | None = None
 
 
+def side_ids(name: str) -> Callable[[Any, Side], dict[str, Any]]:
+    """A rule's path parameter taken from the side as it is: ``side_ids("unit_id")`` puts
+    the side's unit in ``{unit_id}``."""
+    return lambda s, side: {name: getattr(side, name)}
+
+
 def new_code() -> str:
     return f"M{next(serial):06d}"
