@@ -24,6 +24,9 @@ from app.study import totals
 from app.study.models import Attendance, StudySession
 from app.study.schemas import MAX_RECORDS, AttendanceRecord
 
+# Where a PUT's records are in its request; a session's inline set is ("body", "attendance").
+RECORDS_AT = ("body", "records")
+
 
 def credited(status: str, hours: Decimal | None, session_hours: Decimal) -> Decimal:
     """Present and late earn the session's hours, or the record's own if fewer; excused and
@@ -34,18 +37,25 @@ def credited(status: str, hours: Decimal | None, session_hours: Decimal) -> Deci
 
 
 def _check_records(
-    session: Session, study_session: StudySession, records: list[AttendanceRecord]
+    session: Session,
+    study_session: StudySession,
+    records: list[AttendanceRecord],
+    stored: dict[int, Any],
+    at: tuple[str | int, ...],
 ) -> dict[int, bool]:
     """Which members may be recorded, and which of them are guests. Members of the branch,
-    and migrant or outgoing members of any other branch (credited in their own); anyone else
-    is refused, with the same words whether or not they exist."""
+    and migrant or outgoing members of any other branch (credited in their own); and anyone
+    already in the session's stored set (``stored``), as stored: a member who has since moved
+    to another branch, left or died still attended, and the set must stay correctable without
+    dropping them (and their hours). Anyone else is refused, with the same words whether or
+    not they exist."""
     seen: set[int] = set()
     for i, r in enumerate(records):
         if r.member_id in seen:
-            raise InvalidInput.at(["body", "records", i, "member_id"], "appears twice in the set")
+            raise InvalidInput.at([*at, i, "member_id"], "appears twice in the set")
         seen.add(r.member_id)
         if r.hours is not None and r.hours > study_session.hours:
-            raise InvalidInput.at(["body", "records", i, "hours"], "more than the session's hours")
+            raise InvalidInput.at([*at, i, "hours"], "more than the session's hours")
     conn = bulk.connection(session)
     rows = conn.execute(
         _recordable(conn.dialect.name),
@@ -57,9 +67,11 @@ def _check_records(
     ).all()
     guests = {member_id: bool(guest) for member_id, guest in rows}
     for i, r in enumerate(records):
-        if r.member_id not in guests:
+        if r.member_id not in guests and r.member_id in stored:
+            guests[r.member_id] = stored[r.member_id].is_guest
+        elif r.member_id not in guests:
             raise InvalidInput.at(
-                ["body", "records", i, "member_id"],
+                [*at, i, "member_id"],
                 f"member {r.member_id} is not an active member of this branch, nor a migrant "
                 "or outgoing member of the same batch who may attend as a guest",
             )
@@ -110,9 +122,12 @@ def write_attendance(
     records: list[AttendanceRecord],
     *,
     district_id: int | None = None,
+    at: tuple[str | int, ...] = RECORDS_AT,
 ) -> Written:
     """Replaces the session's set; answers whether anything changed, and the set's counts.
     The same set written again changes no row, no total and writes no audit entry.
+    ``at``: where the records are in the request, for the location of a refused record's
+    error (a PUT's ``records``, a new session's ``attendance``, a sync item's).
 
     Set-based, in a handful of statements whatever the set's size: this is the path every
     secretary's phone takes, many at once. Only the records that differ from the stored set
@@ -125,7 +140,6 @@ def write_attendance(
         raise PayloadTooLarge(
             f"At most {MAX_RECORDS} records per set; this one has {len(records)}."
         )
-    guests = _check_records(session, study_session, records)
     table = Attendance.__table__
     conn = bulk.connection(session)
     old = {
@@ -140,6 +154,7 @@ def write_attendance(
             ).where(table.c.session_id == study_session.id)
         )
     }
+    guests = _check_records(session, study_session, records, old, at)
     session_hours = Decimal(study_session.hours)
     new_marks, written, changed = [], [], []
     for r in records:

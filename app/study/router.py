@@ -65,7 +65,10 @@ def list_sessions(
     status_code=status.HTTP_201_CREATED,
     responses={
         **WRITE,
-        200: {"description": "The session was sent before (same client id): nothing new."},
+        200: {
+            "description": "The session was sent before (same client id): the stored "
+            "session, with the attendance sent now written if there is one."
+        },
     },
 )
 def create_session(

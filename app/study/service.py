@@ -17,6 +17,7 @@ from app.campaign.enums import Phase
 from app.campaign.models import UnitProgress
 from app.campaign.progress import phase_of
 from app.clock import today
+from app.db import advisory_xact_lock
 from app.errors import Conflict, InvalidInput, NotFound, UnknownReference
 from app.org.repository import BranchRepository, district_of_branch
 from app.study import branch_totals, totals
@@ -96,18 +97,21 @@ def same_content(found: StudySession, data: SessionFields, branch_id: int, phase
 
 
 def create_session(
-    session: Session, principal: Principal, data: SessionCreate
+    session: Session,
+    principal: Principal,
+    data: SessionCreate,
+    *,
+    attendance_at: tuple[str | int, ...] = ("body", "attendance"),
 ) -> tuple[StudySession, bool]:
-    """The session and whether it was created now (False: the client sent it before)."""
+    """The session and whether it was created now (False: the client sent it before).
+    ``attendance_at``: where the inline set is in the request (for its errors)."""
     principal.require(Action.record_session)
     branch, batch_id, phase = placement(session, principal, data.branch_id, data.phase)
     if data.id is not None:
-        existing = session.get(StudySession, data.id)
-        if existing is not None:
-            visible = SessionRepository(session, principal).get(data.id) is not None
-            if visible and same_content(existing, data, branch.id, phase):
-                return existing, False
-            raise SessionIdTaken("Another session already has this id; make a new UUID.")
+        # A resend racing the first send waits for it, then finds the session (see sync).
+        advisory_xact_lock(session, f"study_session:{data.id}")
+    if data.id is not None and session.get(StudySession, data.id) is not None:
+        return _sent_again(session, principal, data, branch.id, attendance_at), False
     _check_date(session, branch.unit_id, batch_id, phase, data.held_on)
     fields = data.model_dump(exclude={"id", "phase", "attendance"})
     study_session = StudySession(
@@ -129,12 +133,35 @@ def create_session(
         district_id=district_of_branch(session, branch.id),
     )
     if data.attendance is not None:
-        write_attendance(session, principal, study_session, data.attendance)
+        write_attendance(session, principal, study_session, data.attendance, at=attendance_at)
     # Last, as in an edit or a delete: every writer locks the members' totals before its
     # branch's (no deadlock), and holds the branch's row, which all its sessions share, for
     # the shortest time.
     branch_totals.move(session, None, branch_totals.held(study_session))
     return study_session, True
+
+
+def _sent_again(
+    session: Session,
+    principal: Principal,
+    data: SessionCreate,
+    branch_id: int,
+    attendance_at: tuple[str | int, ...],
+) -> StudySession:
+    """A session the client sent before (the same id). A resend without a phase keeps the
+    session's own, whatever the unit's phase is now (a phone may retry days later); an
+    attendance set sent with it is written, as offline sync does, rather than dropped
+    without a word. Any other content is another session under a taken id."""
+    found = SessionRepository(session, principal).get(
+        data.id, for_update=data.attendance is not None
+    )
+    if found is None or not same_content(
+        found, data, branch_id, data.phase.value if data.phase else found.phase
+    ):
+        raise SessionIdTaken("Another session already has this id; make a new UUID.")
+    if data.attendance is not None:
+        write_attendance(session, principal, found, data.attendance, at=attendance_at)
+    return found
 
 
 def update_session(
@@ -167,8 +194,19 @@ def apply_changes(
             study_session.held_on,
         )
     if "hours" in changes:
+        hours = Decimal(study_session.hours)
+        above = [r for r in records if r.hours is not None and r.hours > hours]
+        if above:
+            # Refused rather than cut: the set as recorded must stay one the secretary
+            # could send again.
+            worst = max(above, key=lambda r: r.hours)
+            raise InvalidInput.field(
+                "hours",
+                f"member {worst.member_id} is recorded with {worst.hours} hours at this "
+                "session; correct their attendance first",
+            )
         for r in records:
-            r.credited = credited(r.status, r.hours, Decimal(study_session.hours))
+            r.credited = credited(r.status, r.hours, hours)
     session.flush()
     totals.apply(session, before_totals, totals.contributions(study_session, records))
     branch_totals.move(session, before_held, branch_totals.held(study_session))

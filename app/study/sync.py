@@ -1,9 +1,10 @@
 """Offline sync: a phone's queue of sessions, each applied or refused on its own."""
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Action, Principal
+from app.db import advisory_xact_lock
 from app.errors import AppError, Forbidden, InvalidInput, NotFound
 from app.study import attendance, service
 from app.study.models import StudySession
@@ -17,15 +18,16 @@ def sync_sessions(session: Session, principal: Principal, request: SyncRequest) 
     as it is when it already matches (``unchanged``)."""
     principal.require(Action.record_session)
     results = []
-    for item in request.sessions:
+    for index, item in enumerate(request.sessions):
         savepoint = session.begin_nested()
         try:
-            result = _sync_one(session, principal, item)
+            result = _sync_one(session, principal, item, ("body", "sessions", index, "attendance"))
         except AppError as exc:
             savepoint.rollback()
             results.append(SyncResult(id=item.id, result="rejected", problem=exc.body()))
-        except DBAPIError:
+        except (DataError, IntegrityError, OverflowError):
             # A value the database refuses (out of range, a NUL in text): this item's fault.
+            # Anything else (a timeout, a lost connection) fails the request, to be retried.
             savepoint.rollback()
             problem = InvalidInput("A value of this session cannot be stored.").body()
             results.append(SyncResult(id=item.id, result="rejected", problem=problem))
@@ -35,9 +37,15 @@ def sync_sessions(session: Session, principal: Principal, request: SyncRequest) 
     return results
 
 
-def _sync_one(session: Session, principal: Principal, item: SyncItem) -> str:
+def _sync_one(
+    session: Session, principal: Principal, item: SyncItem, at: tuple[str | int, ...]
+) -> str:
+    # The phone may resend while its first send is still running: the second waits for the
+    # first's end, then finds the session, instead of failing on its id.
+    advisory_xact_lock(session, f"study_session:{item.id}")
     if session.get(StudySession, item.id) is None:
-        service.create_session(session, principal, SessionCreate(**item.model_dump()))
+        data = SessionCreate(**item.model_dump())
+        service.create_session(session, principal, data, attendance_at=at)
         return "created"
     existing = SessionRepository(session, principal).get(item.id, for_update=True)
     if existing is None:
@@ -55,6 +63,6 @@ def _sync_one(session: Session, principal: Principal, item: SyncItem) -> str:
         service.apply_changes(session, principal, existing, changes)
         changed = True
     if item.attendance is not None:  # left out: the recorded set stays as it is
-        written = attendance.write_attendance(session, principal, existing, item.attendance)
+        written = attendance.write_attendance(session, principal, existing, item.attendance, at=at)
         changed = written.changed or changed
     return "updated" if changed else "unchanged"

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEntry
 from app.auth.principal import Role
+from app.campaign.models import UnitProgress
 from app.clock import today
 from app.org.models import Branch
 from app.study.models import Attendance, MemberStudyTotal, StudySession
@@ -181,6 +182,60 @@ def test_a_client_id_makes_creation_idempotent(client, session, branch_in_study)
     assert again.status_code == 200 and again.json()["id"] == sid
     assert_problem(client.post(SESSIONS, json=new_session(br.id, id=sid, topic="别的")), 409)
     assert count(session, StudySession) == 1
+
+
+def test_a_phone_resending_its_session_later_is_answered_as_sent(client, session, branch_in_study):
+    """A retry days later, after the unit moved on, is the same session (no phase sent: the
+    session keeps its own), and the attendance taken offline and sent with it is written."""
+    _, br, m = branch_in_study
+    sid = str(uuid.uuid4())
+    assert client.post(SESSIONS, json=new_session(br.id, id=sid)).status_code == 201
+    progress = session.get(UnitProgress, br.unit_id)
+    progress.state = "evaluation"
+    session.commit()
+    again = client.post(SESSIONS, json=new_session(br.id, id=sid))
+    assert again.status_code == 200, again.text
+    assert again.json()["phase"] == "study"
+    with_set = new_session(br.id, id=sid, attendance=[{"member_id": m[0].id, "status": "present"}])
+    r = client.post(SESSIONS, json=with_set)
+    assert r.status_code == 200, r.text
+    assert [a["member_id"] for a in r.json()["attendance"]] == [m[0].id]
+    assert totals(session, m[0].id)[:2] == (3.0, 1)
+    assert client.post(SESSIONS, json=with_set).status_code == 200
+    assert totals(session, m[0].id)[:2] == (3.0, 1)
+    assert count(session, StudySession) == 1
+    # Named explicitly, another phase is another session's content.
+    assert_problem(client.post(SESSIONS, json=new_session(br.id, id=sid, phase="evaluation")), 409)
+
+
+def test_an_inline_set_s_errors_name_the_attendance_field(client, session, branch_in_study):
+    _, br, m = branch_in_study
+    stranger = org.member(session)
+    records = [
+        {"member_id": m[0].id, "status": "present"},
+        {"member_id": stranger.id, "status": "present"},
+    ]
+    problem = assert_problem(
+        client.post(SESSIONS, json=new_session(br.id, attendance=records)), 422
+    )
+    assert problem["errors"][0]["loc"] == ["body", "attendance", 1, "member_id"]
+    assert count(session, StudySession) == 0
+
+
+def test_hours_are_not_cut_below_a_record_s_own(client, session, branch_in_study):
+    """Lowering a session's hours under a member's recorded hours is refused, naming the
+    hours: the stored set must stay one the secretary can send again unchanged."""
+    _, br, m = branch_in_study
+    sid = client.post(SESSIONS, json=new_session(br.id)).json()["id"]
+    records = {"records": [{"member_id": m[0].id, "status": "present", "hours": 2.5}]}
+    assert client.put(f"{SESSIONS}/{sid}/attendance", json=records).status_code == 200
+    problem = assert_problem(client.patch(f"{SESSIONS}/{sid}", json={"hours": 2}), 422)
+    assert problem["errors"][0]["loc"] == ["body", "hours"]
+    assert client.get(f"{SESSIONS}/{sid}").json()["hours"] == 3.0
+    again = client.put(f"{SESSIONS}/{sid}/attendance", json=records)
+    assert again.status_code == 200 and again.json()["changed"] is False
+    assert client.patch(f"{SESSIONS}/{sid}", json={"hours": 2.5}).status_code == 200
+    assert totals(session, m[0].id)[0] == 2.5
 
 
 def test_idempotency_key_replays_the_first_answer(client, session, branch_in_study):

@@ -1,13 +1,19 @@
 """Offline sync: a phone's queue, item by item."""
 
+import threading
+import time
 import uuid
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
+from sqlmodel import Session
 
-from app.auth.principal import Role
+from app.auth.principal import Principal, Role
 from app.clock import today
+from app.study import sync
 from app.study.models import StudySession
+from app.study.schemas import SyncRequest
 from tests.auth import factories as users
 from tests.org import factories as org
 from tests.study.test_sessions import new_session, totals
@@ -36,7 +42,8 @@ def test_one_bad_item_does_not_hold_back_the_others(client, session, branch_in_s
     results = r.json()
     assert [x["result"] for x in results] == ["created", "rejected", "rejected"]
     assert results[1]["problem"]["status"] == 422
-    assert results[2]["problem"]["errors"][0]["loc"] == ["body", "records", 0, "member_id"]
+    loc = ["body", "sessions", 2, "attendance", 0, "member_id"]  # where the phone sent it
+    assert results[2]["problem"]["errors"][0]["loc"] == loc
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(StudySession)) == 1
     assert totals(session, m[0].id)[0] == 3.0
@@ -83,3 +90,34 @@ def test_a_value_the_database_refuses_rejects_only_its_item(client, session, bra
     assert results[0]["result"] == "created"
     assert results[1]["result"] in ("rejected", "created")  # SQLite stores a NUL
     assert client.get(f"/api/v1/sessions/{good['id']}").status_code == 200
+
+
+def test_a_resend_racing_the_first_send_finds_the_session(engine, session, branch_in_study):
+    """PostgreSQL: the phone resends while its first send is still uncommitted. The resend
+    waits for it and answers the session as sent, rather than refusing the item as if its
+    data were bad."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a race between two connections: PostgreSQL")
+    _, br, m = branch_in_study
+    city = Principal(user_id=None, username="city", role=Role.city_admin)
+    request = SyncRequest(sessions=[item(br.id, m[:1])])
+    first = Session(engine)
+    try:
+        assert sync.sync_sessions(first, city, request)[0].result == "created"  # not committed
+        answered = {}
+
+        def resend() -> None:
+            with Session(engine) as second:
+                answered["result"] = sync.sync_sessions(second, city, request)[0]
+                second.commit()
+
+        thread = threading.Thread(target=resend)
+        thread.start()
+        time.sleep(0.5)  # the resend is waiting on the first send by now
+        assert thread.is_alive()
+        first.commit()
+    finally:
+        first.close()
+    thread.join(10)
+    assert answered["result"].result == "unchanged", answered["result"]
+    assert totals(session, m[0].id)[:2] == (3.0, 1)
