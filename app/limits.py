@@ -14,8 +14,8 @@ class PayloadTooLarge(AppError):
 
 
 class BodySizeLimitMiddleware:
-    """Counts what arrives, since Content-Length may be missing or wrong. Uploads
-    (multipart/form-data) are left to their route, which allows more (20 MB)."""
+    """Counts what arrives, since Content-Length may be missing or wrong (a chunked body has
+    none). Uploads (multipart/form-data) are left to their route, which allows more (20 MB)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_JSON_BYTES) -> None:
         self.app = app
@@ -34,17 +34,27 @@ class BodySizeLimitMiddleware:
             await _refuse(send, self.max_bytes)
             return
         received = 0
+        too_large = False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    too_large = True
                     raise PayloadTooLarge(f"The body is larger than {self.max_bytes:,} bytes.")
             return message
 
-        await self.app(scope, counted, send)
+        async def answer(message: Message) -> None:
+            # Whoever catches the refusal on its way out (FastAPI's body parser answers any
+            # error while reading as a 400) answers 413 all the same.
+            if not too_large:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await _refuse(send, self.max_bytes)
+
+        await self.app(scope, counted, answer)
 
 
 async def _refuse(send: Send, limit: int) -> None:

@@ -44,6 +44,27 @@ def test_every_kind_of_answer_carries_the_security_headers(client, anon):
     _assert_secured(r)
 
 
+def test_a_body_over_the_limit_without_a_length_is_refused_as_too_large(client):
+    """A chunked body declares no length: it is counted as it arrives, and refused with the
+    same 413 once past the limit, whoever reads it (FastAPI answers any error while reading
+    a body as a 400)."""
+
+    def chunks():
+        yield b'{"code": "D999", "name": "'
+        for _ in range(1100):
+            yield b"x" * 1024
+        yield b'"}'
+
+    r = client.post(
+        "/api/v1/districts", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert "content-length" not in r.request.headers
+    body = assert_problem(r, 413)
+    assert body["type"].endswith("payload-too-large")
+    _assert_secured(r)
+    assert client.get("/api/v1/districts").json()["total"] == 0
+
+
 def test_an_html_page_without_a_policy_of_its_own_may_style_itself_only(app, anon):
     @app.get("/page-for-test", include_in_schema=False)
     def page() -> HTMLResponse:
