@@ -11,9 +11,11 @@ from app.auth.dependencies import PrincipalDep
 from app.campaign.service import get_batch
 from app.clock import today
 from app.db import SessionDep
-from app.errors import problem_responses
+from app.errors import InvalidInput, NotFound, problem_responses
+from app.org.repository import DistrictRepository
 from app.reports.bulletin import Bulletin, bulletin, export_bulletin
 from app.reports.bulletin_html import STYLE_CSP, render_bulletin
+from app.reports.export import FormatQuery, ReportFormat
 from app.reports.progress import ProgressReport, export_progress, progress_report
 from app.schemas import MAX_ID, Day
 from app.spreadsheets import XLSX_MEDIA_TYPE, SpreadsheetFormat, spreadsheet_content
@@ -42,15 +44,15 @@ def get_progress_report(
     principal: PrincipalDep,
     batch_id: ParentId = None,
     district_id: ParentId = None,
-    export_format: Annotated[
-        SpreadsheetFormat | None, Query(alias="format", description="csv or xlsx: export.")
-    ] = None,
+    export_format: FormatQuery = ReportFormat.json,
 ) -> ProgressReport:
     if batch_id is not None:
         get_batch(session, batch_id)
+    if district_id is not None and DistrictRepository(session, principal).get(district_id) is None:
+        raise NotFound(f"No district with id {district_id}.")
     report = progress_report(session, principal, today(), batch_id, district_id)
-    if export_format is not None:
-        return export_progress(report, export_format)  # type: ignore[return-value]
+    if export_format is not ReportFormat.json:
+        return export_progress(report, SpreadsheetFormat(export_format))  # type: ignore[return-value]
     return report
 
 
@@ -60,7 +62,9 @@ def get_progress_report(
     description="Districts ranked by coverage, units with one session format only, units "
     "without a leading cadre's party lecture, overdue units, weak branches and dead corners "
     "by category, over the caller's scope. `as_of` (default today, Asia/Shanghai) is the day "
-    "the 30-day and overdue rules are measured at. `format=xlsx`: one sheet per section; "
+    "the 30-day and overdue rules are measured at: today, or a later day to see what they "
+    "will say then if nothing more is recorded; the figures are always the running totals as "
+    "they are now, so a past day is refused (422). `format=xlsx`: one sheet per section; "
     "`format=html`: a printable Chinese page.",
     responses={
         200: {
@@ -76,13 +80,22 @@ def get_progress_report(
 def get_bulletin(
     session: SessionDep,
     principal: PrincipalDep,
-    as_of: Annotated[Day | None, Query(description="The bulletin's day; default today.")] = None,
+    as_of: Annotated[
+        Day | None, Query(description="The bulletin's day: today (the default) or later.")
+    ] = None,
     batch_id: ParentId = None,
     export_format: Annotated[
         BulletinFormat, Query(alias="format", description="json (default), xlsx or html.")
     ] = BulletinFormat.json,
 ) -> Bulletin:
-    answer = bulletin(session, principal, as_of or today(), batch_id)
+    day = today()
+    if as_of is not None and as_of < day:
+        # The running totals keep no history: a past day's bulletin would date today's
+        # figures, sessions held since included, as that day's.
+        raise InvalidInput.field(
+            "as_of", f"must be today ({day.isoformat()}) or later", where="query"
+        )
+    answer = bulletin(session, principal, as_of or day, batch_id)
     if export_format is BulletinFormat.xlsx:
         return export_bulletin(answer)  # type: ignore[return-value]
     if export_format is BulletinFormat.html:

@@ -374,4 +374,8 @@ def test_batch_filter_and_bad_input(client, session, world):
     assert body["city"]["members"] == 0
     assert_problem(client.get(URL, params={"batch_id": 999_999}), 404)
     assert_problem(client.get(URL, params={"as_of": "2026-02-30"}), 422)
+    # The figures are today's totals: a bulletin dated before today would misdate them.
+    yesterday = (today() - timedelta(days=1)).isoformat()
+    body = assert_problem(client.get(URL, params={"as_of": yesterday}), 422)
+    assert body["errors"][0]["loc"] == ["query", "as_of"]
     assert_problem(client.get(URL, params={"format": "csv"}), 422)

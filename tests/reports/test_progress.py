@@ -187,6 +187,22 @@ def test_filters_by_batch_and_district(client, session, world):
     wanted = {u for u, v in world.units.items() if v[0] == d.id and v[1] == second.id}
     assert as_reported(body) == naive(session, world, wanted, today())
     assert_problem(client.get(URL, params={"batch_id": 999_999}), 404)
+    assert_problem(client.get(URL, params={"district_id": 999_999}), 404)
+
+
+def test_a_district_out_of_scope_is_not_found(client_as, session, world):
+    mine, other = world.districts[1], world.districts[2]
+    caller = client_as(auth.user(session, Role.district_admin, district_id=mine.id))
+    assert caller.get(URL, params={"district_id": mine.id}).status_code == 200
+    assert_problem(caller.get(URL, params={"district_id": other.id}), 404)
+
+
+def test_format_json_is_the_json_answer(client, session, world):
+    """As every other report takes it: a client may always send its format."""
+    plain = client.get(URL)
+    named = client.get(URL, params={"format": "json"})
+    assert named.status_code == 200, named.text
+    assert named.json() == plain.json()
 
 
 def test_no_enrolled_unit_no_batch(client, session):
