@@ -242,7 +242,10 @@ def update_member(
         member.set_categories(set(changes.pop("categories")))
     for field, value in changes.items():
         setattr(member, field, value)
-    _check_member(repo, member)
+    # The checks' queries must not flush the change first: a taken ID number would then
+    # fail on the unique index, a 409 that names nothing, before the check could say so.
+    with session.no_autoflush:
+        _check_member(repo, member)
     session.flush()
     audit.record(
         session,

@@ -161,6 +161,8 @@ def update_user(session: Session, principal: Principal, user_id: int, data: User
     old_units = repo.unit_ids([user.id], visible_only=False)[user.id]
     _require_whole_team_inside(session, principal, old_units)
     before = _snapshot(user, old_units)
+    # A move to another district is written in both, as member and unit moves are.
+    district_before = district_of_user(session, user)
     if user.id == principal.user_id and ({"role", "is_active"} & changes.keys()):
         raise Conflict("You cannot change your own role or deactivate yourself.")
 
@@ -207,6 +209,7 @@ def update_user(session: Session, principal: Principal, user_id: int, data: User
         "user",
         user.id,
         district_id=district_of_user(session, user),
+        also_district_id=district_before,
         before=before,
         after=after,
     )

@@ -127,6 +127,18 @@ def test_user_changes_are_audited_without_secrets(client, session):
     assert "long enough pass" not in text and "argon2" not in text
 
 
+def test_a_user_moved_to_another_district_is_audited_in_both(client, client_as, session):
+    here, there = org.unit(session), org.unit(session)
+    assert here.district_id != there.district_id
+    moved = factories.user(session, Role.unit_admin, unit_id=here.id)
+    r = client.patch(f"{USERS}/{moved.id}", json={"unit_id": there.id})
+    assert r.status_code == 200, r.text
+    for unit in (here, there):
+        admin = factories.user(session, Role.district_admin, district_id=unit.district_id)
+        entries = client_as(admin).get("/api/v1/audit", params={"entity": "user"}).json()["items"]
+        assert [(e["action"], e["entity_id"]) for e in entries] == [("update", str(moved.id))]
+
+
 def test_an_inspector_spanning_districts_is_managed_by_the_city_only(session, client_as):
     mine, other = org.unit(session), org.unit(session)
     admin = factories.user(session, Role.district_admin, district_id=mine.district_id)

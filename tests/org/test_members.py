@@ -70,6 +70,18 @@ def test_an_id_number_is_registered_once(client, session):
     assert idn not in body["detail"]
 
 
+def test_changing_to_a_registered_id_number_is_the_same_named_conflict(client, session):
+    b = factories.branch(session)
+    idn = factories.id_number(serial=21)
+    holder = factories.member(session, branch_id=b.id, id_number=idn)
+    other = factories.member(session, branch_id=b.id)
+    body = assert_problem(client.patch(f"/api/v1/members/{other.id}", json={"id_number": idn}), 409)
+    assert body["type"].endswith("duplicate-id-number")
+    assert str(holder.id) in body["detail"]
+    session.rollback()
+    assert session.get(Member, other.id).id_number is None
+
+
 def test_filters_by_tree_category_status_and_name(client, session):
     d = factories.district(session)
     u = factories.unit(session, district_id=d.id)
