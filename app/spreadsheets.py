@@ -96,6 +96,14 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+def unguarded_csv_cell(value: str) -> str:
+    """A CSV cell as it was before ``_csv_cell`` guarded it against formulas: the importer
+    reads an exported file back as the values that were exported."""
+    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value
+
+
 def write_xlsx(
     target: BinaryIO,
     columns: Sequence[SheetColumn],

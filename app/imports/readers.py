@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetVisibleEnum
 
 from app.errors import InvalidInput
+from app.spreadsheets import unguarded_csv_cell
 
 # A row number as the spreadsheet shows it, and its cells.
 Row = tuple[int, list[Any]]
@@ -136,6 +137,6 @@ def _csv_records(text: str, delimiter: str) -> Iterator[Row]:
     try:
         for number, values in enumerate(reader, start=1):
             if not is_blank(values):
-                yield number, values
+                yield number, [unguarded_csv_cell(value) for value in values]
     except csv.Error as exc:
         raise NotASpreadsheet(f"The CSV cannot be read after row {number}: {exc}.") from None
