@@ -60,10 +60,23 @@ def _is_int(value: Any) -> Any:
     return value
 
 
+# Control characters other than tab and line breaks: PostgreSQL refuses NUL in text (SQLite
+# stores it), and the member import refuses them in names, so a value the API took would
+# not come back from its own export.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _is_text(value: Any) -> Any:
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 def _documented_check(annotation: Any) -> Callable[[Any], Any] | None:
     """The check that holds a field to its documented JSON type, for the types pydantic
     would otherwise coerce into (dates from numbers, booleans from "yes" or 1, integers from
-    "1"); None for any other type. Optional and annotated types are looked through."""
+    "1"), and text to printable characters; None for any other type. Optional and annotated
+    types are looked through."""
     if get_origin(annotation) is Annotated:
         return _documented_check(get_args(annotation)[0])
     if get_origin(annotation) in (Union, UnionType):
@@ -71,7 +84,12 @@ def _documented_check(annotation: Any) -> Callable[[Any], Any] | None:
         return next((c for c in checks if c is not None), None)
     if not isinstance(annotation, type) or issubclass(annotation, Enum):
         return None
-    for kind, check in ((bool, _is_bool), (int, _is_int), (datetime, _iso_instant)):
+    for kind, check in (
+        (bool, _is_bool),
+        (int, _is_int),
+        (datetime, _iso_instant),
+        (str, _is_text),
+    ):
         if issubclass(annotation, kind):
             return check
     return _iso_date if issubclass(annotation, date) else None

@@ -16,8 +16,21 @@ Code = Annotated[
     StringConstraints(min_length=1, max_length=CODE_LENGTH, pattern=r"^[A-Za-z0-9._-]+$"),
     Field(description="Unique among objects of its kind; letters, digits, '.', '_' and '-'."),
 ]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_LENGTH)]
-PersonName = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+
+
+def _one_line(value: str) -> str:
+    # As the member import reads a name: no tab or line break inside it either.
+    if any(ch in value for ch in "\t\n\r"):
+        raise ValueError("must be one line, without tabs")
+    return value
+
+
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=NAME_LENGTH), AfterValidator(_one_line)
+]
+PersonName = Annotated[
+    str, StringConstraints(min_length=1, max_length=50), AfterValidator(_one_line)
+]
 
 
 def _not_in_future(value: date | None) -> date | None:

@@ -61,6 +61,24 @@ def test_personal_data_and_dates_are_checked_field_by_field(client, session):
     assert session.scalar(sa.select(sa.func.count()).select_from(Member)) == 0
 
 
+def test_text_with_control_characters_is_refused_naming_the_field(client, session):
+    """The same answer on both databases (PostgreSQL cannot store a NUL, SQLite would), and
+    no name the member import would refuse when the export comes back."""
+    b = factories.branch(session)
+    for name in ("张\x00三", "张\x01三", "张\n三", "张\t三"):
+        body = assert_problem(client.post("/api/v1/members", json=new_member(b.id, name=name)), 422)
+        assert body["errors"][0]["loc"] == ["body", "name"], body
+    # Line breaks belong in longer text: a transfer's reason may have them.
+    m = factories.member(session, branch_id=b.id)
+    other = factories.branch(session, unit_id=b.unit_id)
+    move = {"branch_id": other.id, "reason": "工作调动\n经支部研究同意"}
+    assert client.post(f"/api/v1/members/{m.id}/transfer", json=move).status_code == 201
+    move = {"branch_id": b.id, "reason": "调回\x00"}
+    body = assert_problem(client.post(f"/api/v1/members/{m.id}/transfer", json=move), 422)
+    assert body["errors"][0]["loc"] == ["body", "reason"]
+    assert session.scalar(sa.select(sa.func.count()).select_from(Member)) == 1
+
+
 def test_an_id_number_is_registered_once(client, session):
     b = factories.branch(session)
     idn = factories.id_number()

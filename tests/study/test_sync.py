@@ -17,6 +17,7 @@ from app.study.schemas import SyncRequest
 from tests.auth import factories as users
 from tests.org import factories as org
 from tests.study.test_sessions import new_session, totals
+from tests.test_http import assert_problem
 
 SYNC = "/api/v1/sync/sessions"
 
@@ -83,13 +84,17 @@ def test_a_resent_item_keeps_its_phase_and_its_set(client, session, branch_in_st
     assert totals(session, m[0].id)[0] == 3.0
 
 
-def test_a_value_the_database_refuses_rejects_only_its_item(client, session, branch_in_study):
+def test_a_nul_in_text_is_refused_naming_its_item(client, session, branch_in_study):
+    """As any value outside an item's schema (hours over 12, say): the request is refused,
+    naming the item and field, on both databases alike (PostgreSQL cannot store a NUL, SQLite
+    would); the phone fixes that item and sends the queue again."""
     _, br, m = branch_in_study
     good, odd = item(br.id, m[:1]), item(br.id, [], topic="主题\x00")
-    results = client.post(SYNC, json={"sessions": [good, odd]}).json()
-    assert results[0]["result"] == "created"
-    assert results[1]["result"] in ("rejected", "created")  # SQLite stores a NUL
-    assert client.get(f"/api/v1/sessions/{good['id']}").status_code == 200
+    r = client.post(SYNC, json={"sessions": [good, odd]})
+    body = assert_problem(r, 422)
+    assert body["errors"][0]["loc"] == ["body", "sessions", 1, "topic"]
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(StudySession)) == 0
 
 
 def test_a_resend_racing_the_first_send_finds_the_session(engine, session, branch_in_study):
