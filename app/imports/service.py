@@ -9,6 +9,7 @@ codes), the write is a handful of executemany statements, and the import is one 
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
@@ -197,14 +198,28 @@ def _read(rows: Iterator[Row], header: Header, errors: _Errors, report: Progress
 
 
 def _check_dates(
-    number: int, birth: Any, joined: Any, cells: list[Any] | None, header: Header, errors: _Errors
+    number: int, birth: Any, joined: Any, cells: list[Any], header: Header, errors: _Errors
 ) -> None:
     # The API's rule (app.org.service): one joins the party after being born.
     if birth is None or joined is None or joined > birth:
         return
-    index = header.positions.get("joined_on")
-    cell = cells[index] if cells is not None and index is not None else joined
+    cell = cells[header.positions["joined_on"]]
     errors.add(number, "joined_on", cell, "joined_before_birth", "must be after the birth date")
+
+
+def _check_against_stored(
+    number: int, birth: date | None, joined: date | None, in_file: str, errors: _Errors
+) -> None:
+    """The same rule for an upsert whose file has one of the two dates: the error is on the
+    column the file has, and names the registered date it clashes with."""
+    if birth is None or joined is None or joined > birth:
+        return
+    if in_file == "joined_on":
+        message = f"must be after the registered birth date, {birth.isoformat()}"
+        errors.add(number, "joined_on", joined, "joined_before_birth", message)
+    else:
+        message = f"must be before the registered joining date, {joined.isoformat()}"
+        errors.add(number, "birth_date", birth, "joined_before_birth", message)
 
 
 def _plan(
@@ -301,8 +316,11 @@ def _plan_update(
 ) -> None:
     new = _member_columns(row.values)
     merged = {c: new[c] if c in columns else getattr(holder, c) for c in lookups.MEMBER_COLUMNS}
-    if "birth_date" not in header.positions or "joined_on" not in header.positions:
-        _check_dates(row.number, merged["birth_date"], merged["joined_on"], None, header, errors)
+    in_file = [c for c in ("birth_date", "joined_on") if c in header.positions]
+    if len(in_file) == 1:  # both: checked as read; neither: the stored dates, checked before
+        _check_against_stored(
+            row.number, merged["birth_date"], merged["joined_on"], in_file[0], errors
+        )
     if all(merged[c] == getattr(holder, c) for c in columns):
         plan.unchanged += 1
         return

@@ -77,6 +77,25 @@ def test_upsert_checks_dates_against_the_registered_ones(client, session, branch
     rows = [files.member(branch.code, 1, joined_on="1980-07-01")]
     response = files.upload(client, files.xlsx(files.table(rows, header)), mode="upsert")
     assert _codes(response) == [(2, "入党日期", "joined_before_birth")]
+    assert "1990-01-01" in response.json()["errors"][0]["message"]
+
+
+def test_upsert_names_the_date_column_the_file_has(client, session, branch):
+    """A file with the birth date only clashes with the registered joining date: the error is
+    on the column the person fixing the file can see, with its value."""
+    org.member(
+        session,
+        branch.id,
+        id_number=files.id_number(1),
+        birth_date=date(1970, 1, 1),
+        joined_on=date(1995, 7, 1),
+    )
+    header = ["姓名", "性别", "身份证号", "支部编码", "出生日期"]
+    rows = [files.member(branch.code, 1, birth_date="2000-01-01")]
+    response = files.upload(client, files.xlsx(files.table(rows, header)), mode="upsert")
+    assert _codes(response) == [(2, "出生日期", "joined_before_birth")]
+    error = response.json()["errors"][0]
+    assert error["value"] == "2000-01-01" and "1995-07-01" in error["message"]
 
 
 def test_create_refuses_a_registered_id_number(client, session, branch):
