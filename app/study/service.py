@@ -169,7 +169,14 @@ def update_session(
 ) -> StudySession:
     study_session = get_or_404(session, principal, session_id, for_update=True)
     principal.require(Action.edit_session)
-    return apply_changes(session, principal, study_session, data.changes())
+    changes = {
+        field: value
+        for field, value in data.changes().items()
+        if getattr(study_session, field) != (value.value if isinstance(value, Phase) else value)
+    }
+    if not changes:  # nothing to change: no write, no audit entry (a phone's retried PATCH)
+        return study_session
+    return apply_changes(session, principal, study_session, changes)
 
 
 def apply_changes(

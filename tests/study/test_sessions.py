@@ -106,6 +106,16 @@ def test_edits_and_deletes_move_the_totals(client, session, branch_in_study):
     r = client.patch(f"{SESSIONS}/{first.json()['id']}", json={"hours": 2})
     assert r.status_code == 200, r.text
     assert totals(session, m[0].id) == (3.0, 2, today())
+    # Sent again, or sent empty, a PATCH changes nothing and writes no audit entry.
+    for body in ({"hours": 2}, {}, {"phase": "study", "held_on": early}):
+        again = client.patch(f"{SESSIONS}/{first.json()['id']}", json=body)
+        assert again.status_code == 200 and again.json() == r.json()
+    edits = sa.select(sa.func.count()).where(
+        AuditEntry.entity == "session", AuditEntry.action == "update"
+    )
+    session.rollback()
+    assert session.scalar(edits) == 1
+    assert totals(session, m[0].id) == (3.0, 2, today())
     assert client.delete(f"{SESSIONS}/{second.json()['id']}").status_code == 204
     assert totals(session, m[0].id) == (2.0, 1, today() - timedelta(days=3))
     assert count(session, StudySession) == 1
