@@ -220,8 +220,8 @@ async def _integrity_error(request: Request, exc: IntegrityError) -> JSONRespons
 
 
 async def _data_error(request: Request, exc: DataError) -> JSONResponse:
-    # A value the database cannot store (a NUL character in text, a number out of range):
-    # the caller's input, not our fault, and nothing was written.
+    # A value the database cannot store (a number out of range; a NUL in a query or form
+    # field, which request bodies refuse before): the caller's input, and nothing was written.
     logger.info("data error answered as 422: %s", type(exc.orig).__name__)
     body = InvalidInput("A value cannot be stored (for example a NUL character in text).").body()
     return problem_response(422, body)

@@ -72,6 +72,19 @@ def _is_text(value: Any) -> Any:
     return value
 
 
+def _each(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``check`` on each item of a list (anything else is left to pydantic to refuse)."""
+
+    def checked(value: Any) -> Any:
+        if isinstance(value, list):
+            for item in value:
+                if item is not None:
+                    check(item)
+        return value
+
+    return checked
+
+
 def _documented_check(annotation: Any) -> Callable[[Any], Any] | None:
     """The check that holds a field to its documented JSON type, for the types pydantic
     would otherwise coerce into (dates from numbers, booleans from "yes" or 1, integers from
@@ -82,6 +95,10 @@ def _documented_check(annotation: Any) -> Callable[[Any], Any] | None:
     if get_origin(annotation) in (Union, UnionType):
         checks = (_documented_check(kind) for kind in get_args(annotation))
         return next((c for c in checks if c is not None), None)
+    if get_origin(annotation) in (list, tuple, set, frozenset):
+        kinds = get_args(annotation)
+        item = _documented_check(kinds[0]) if kinds else None
+        return None if item is None else _each(item)
     if not isinstance(annotation, type) or issubclass(annotation, Enum):
         return None
     for kind, check in (

@@ -91,7 +91,9 @@ def _csv_cell(value: Any) -> Any:
         return ""
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.lstrip("'").startswith(_FORMULA_START):
+        # Guarded with one more quote, also when it has quotes already ('-x becomes ''-x),
+        # so that unguarded_csv_cell can take exactly one off again.
         return "'" + value
     return value
 
@@ -99,7 +101,7 @@ def _csv_cell(value: Any) -> Any:
 def unguarded_csv_cell(value: str) -> str:
     """A CSV cell as it was before ``_csv_cell`` guarded it against formulas: the importer
     reads an exported file back as the values that were exported."""
-    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+    if value.startswith("'") and value.lstrip("'").startswith(_FORMULA_START):
         return value[1:]
     return value
 

@@ -99,7 +99,14 @@ def get_session(
     return _detail(session, principal, service.get_or_404(session, principal, session_id))
 
 
-@router.patch("/sessions/{session_id}", summary="Change a session (totals follow)", responses=WRITE)
+@router.patch(
+    "/sessions/{session_id}",
+    summary="Change a session (totals follow)",
+    description="Only the fields sent are changed; sending what is recorded changes nothing. "
+    "Hours below a member's own recorded hours are refused (422): correct their attendance "
+    "first.",
+    responses=WRITE,
+)
 def update_session(
     session: SessionDep, principal: PrincipalDep, session_id: SessionId, body: SessionUpdate
 ) -> SessionDetail:

@@ -68,7 +68,8 @@ class SessionCreate(SessionFields):
     id: uuid.UUID | None = Field(
         default=None,
         description="Made by the client (offline phones): sending the same session again "
-        "creates nothing new.",
+        "creates nothing new (without a phase, it keeps its own). An attendance set sent "
+        "with it replaces the recorded one, as offline sync does: the phone's latest word.",
     )
     branch_id: Id
     phase: Phase | None = Field(default=None, description="Default: the unit's current phase.")

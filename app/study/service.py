@@ -62,18 +62,26 @@ def get_or_404(
     return found
 
 
-def _check_date(session: Session, unit_id: int, batch_id: int, phase: str, held_on: date) -> None:
+def _check_date(
+    session: Session,
+    unit_id: int,
+    batch_id: int,
+    phase: str,
+    held_on: date,
+    at: tuple[str | int, ...] = ("body",),
+) -> None:
     """A session lies in its phase's window, or in the unit's extension of it (make-up study),
-    and not in the future."""
+    and not in the future. ``at``: where the session's fields are in the request."""
     if held_on > today():
-        raise InvalidInput.field("held_on", "must not be in the future")
+        raise InvalidInput.at([*at, "held_on"], "must not be in the future")
     window = campaign_repo.phase(session, batch_id, phase)
     progress = session.get(UnitProgress, unit_id)
     extended = progress.extended_until if progress and progress.state == phase else None
     last = max(window.ends_on, extended or window.ends_on)
     if not window.starts_on <= held_on <= last:
-        raise InvalidInput.field(
-            "held_on", f"must lie in the {phase} phase's window, {window.starts_on} to {last}"
+        raise InvalidInput.at(
+            [*at, "held_on"],
+            f"must lie in the {phase} phase's window, {window.starts_on} to {last}",
         )
 
 
@@ -101,10 +109,12 @@ def create_session(
     principal: Principal,
     data: SessionCreate,
     *,
-    attendance_at: tuple[str | int, ...] = ("body", "attendance"),
+    at: tuple[str | int, ...] = ("body",),
 ) -> tuple[StudySession, bool]:
     """The session and whether it was created now (False: the client sent it before).
-    ``attendance_at``: where the inline set is in the request (for its errors)."""
+    ``at``: where the session's fields are in the request, for their errors (a sync item's
+    are under body.sessions.n)."""
+    attendance_at = (*at, "attendance")
     principal.require(Action.record_session)
     branch, batch_id, phase = placement(session, principal, data.branch_id, data.phase)
     if data.id is not None:
@@ -112,7 +122,7 @@ def create_session(
         advisory_xact_lock(session, f"study_session:{data.id}")
     if data.id is not None and session.get(StudySession, data.id) is not None:
         return _sent_again(session, principal, data, branch.id, attendance_at), False
-    _check_date(session, branch.unit_id, batch_id, phase, data.held_on)
+    _check_date(session, branch.unit_id, batch_id, phase, data.held_on, at)
     fields = data.model_dump(exclude={"id", "phase", "attendance"})
     study_session = StudySession(
         **fields,
@@ -180,10 +190,18 @@ def update_session(
 
 
 def apply_changes(
-    session: Session, principal: Principal, study_session: StudySession, changes: dict
+    session: Session,
+    principal: Principal,
+    study_session: StudySession,
+    changes: dict,
+    *,
+    at: tuple[str | int, ...] = ("body",),
+    set_follows: bool = False,
 ) -> StudySession:
     """Edits a session; the credited hours and the totals follow a change of hours, date or
-    phase."""
+    phase. ``at``: where the changed fields are in the request, for their errors.
+    ``set_follows``: the caller writes a whole new attendance set next (sync), which is
+    checked against the new hours then, so the stored records are not held to them here."""
     records = SessionRepository(session, principal).attendance(study_session.id)
     before_totals = totals.contributions(study_session, records)
     before_held = branch_totals.held(study_session)
@@ -199,16 +217,17 @@ def apply_changes(
             study_session.batch_id,
             study_session.phase,
             study_session.held_on,
+            at,
         )
     if "hours" in changes:
         hours = Decimal(study_session.hours)
         above = [r for r in records if r.hours is not None and r.hours > hours]
-        if above:
+        if above and not set_follows:
             # Refused rather than cut: the set as recorded must stay one the secretary
             # could send again.
             worst = max(above, key=lambda r: r.hours)
-            raise InvalidInput.field(
-                "hours",
+            raise InvalidInput.at(
+                [*at, "hours"],
                 f"member {worst.member_id} is recorded with {worst.hours} hours at this "
                 "session; correct their attendance first",
             )

@@ -21,12 +21,12 @@ def sync_sessions(session: Session, principal: Principal, request: SyncRequest) 
     for index, item in enumerate(request.sessions):
         savepoint = session.begin_nested()
         try:
-            result = _sync_one(session, principal, item, ("body", "sessions", index, "attendance"))
+            result = _sync_one(session, principal, item, ("body", "sessions", index))
         except AppError as exc:
             savepoint.rollback()
             results.append(SyncResult(id=item.id, result="rejected", problem=exc.body()))
         except (DataError, IntegrityError, OverflowError):
-            # A value the database refuses (out of range, a NUL in text): this item's fault.
+            # A value the database refuses (a number out of range): this item's fault.
             # Anything else (a timeout, a lost connection) fails the request, to be retried.
             savepoint.rollback()
             problem = InvalidInput("A value of this session cannot be stored.").body()
@@ -45,7 +45,7 @@ def _sync_one(
     advisory_xact_lock(session, f"study_session:{item.id}")
     if session.get(StudySession, item.id) is None:
         data = SessionCreate(**item.model_dump())
-        service.create_session(session, principal, data, attendance_at=at)
+        service.create_session(session, principal, data, at=at)
         return "created"
     existing = SessionRepository(session, principal).get(item.id, for_update=True)
     if existing is None:
@@ -60,9 +60,13 @@ def _sync_one(
             raise Forbidden("Changing a recorded session is for unit admins and above.")
         fields = item.model_dump(exclude={"id", "branch_id", "attendance"}) | {"phase": phase}
         changes = {f: v for f, v in fields.items() if getattr(existing, f) != v}
-        service.apply_changes(session, principal, existing, changes)
+        service.apply_changes(
+            session, principal, existing, changes, at=at, set_follows=item.attendance is not None
+        )
         changed = True
     if item.attendance is not None:  # left out: the recorded set stays as it is
-        written = attendance.write_attendance(session, principal, existing, item.attendance, at=at)
+        written = attendance.write_attendance(
+            session, principal, existing, item.attendance, at=(*at, "attendance")
+        )
         changed = written.changed or changed
     return "updated" if changed else "unchanged"

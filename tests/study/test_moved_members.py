@@ -19,14 +19,19 @@ def _held_with(client, branch_id: int, members) -> str:
     return r.json()["id"]
 
 
-def test_a_transferred_member_stays_in_the_set_they_attended(client, session, branch_in_study):
-    _, br, m = branch_in_study
-    other = org.branch(session, br.unit_id)
-    sid = _held_with(client, br.id, m[:3])
+def _transferred(client, session, member, unit_id: int) -> None:
+    """The member moved to a new branch of the same unit."""
+    other = org.branch(session, unit_id)
     moved = client.post(
-        f"/api/v1/members/{m[0].id}/transfer", json={"branch_id": other.id, "reason": "调动"}
+        f"/api/v1/members/{member.id}/transfer", json={"branch_id": other.id, "reason": "调动"}
     )
     assert moved.status_code == 201, moved.text
+
+
+def test_a_transferred_member_stays_in_the_set_they_attended(client, session, branch_in_study):
+    _, br, m = branch_in_study
+    sid = _held_with(client, br.id, m[:3])
+    _transferred(client, session, m[0], br.unit_id)
 
     again = client.put(f"{SESSIONS}/{sid}/attendance", json=_present(m[:3]))
     assert again.status_code == 200, again.text
@@ -59,12 +64,8 @@ def test_a_member_not_in_the_set_is_still_judged_as_now(client, session, branch_
     """Only the stored set is kept as it was: a member who has moved away and was not
     recorded there is refused, as anyone of another branch is."""
     _, br, m = branch_in_study
-    other = org.branch(session, br.unit_id)
     sid = _held_with(client, br.id, m[:1])
-    moved = client.post(
-        f"/api/v1/members/{m[1].id}/transfer", json={"branch_id": other.id, "reason": "调动"}
-    )
-    assert moved.status_code == 201, moved.text
+    _transferred(client, session, m[1], br.unit_id)
     r = client.put(f"{SESSIONS}/{sid}/attendance", json=_present([m[0], m[1]]))
     assert_problem(r, 422)
     assert r.json()["errors"][0]["loc"] == ["body", "records", 1, "member_id"]

@@ -126,3 +126,32 @@ def test_a_resend_racing_the_first_send_finds_the_session(engine, session, branc
     thread.join(10)
     assert answered["result"].result == "unchanged", answered["result"]
     assert totals(session, m[0].id)[:2] == (3.0, 1)
+
+
+def test_an_item_may_lower_its_hours_and_correct_its_set_at_once(client, session, branch_in_study):
+    _, br, m = branch_in_study
+    it = item(br.id, m[:1])  # 3 hours
+    it["attendance"][0]["hours"] = 2.5
+    assert client.post(SYNC, json={"sessions": [it]}).json()[0]["result"] == "created"
+    # Hours alone, below the stored record's own: refused, at the item's field.
+    lowered = {k: v for k, v in it.items() if k != "attendance"} | {"hours": 2}
+    result = client.post(SYNC, json={"sessions": [lowered]}).json()[0]
+    assert result["result"] == "rejected"
+    assert result["problem"]["errors"][0]["loc"] == ["body", "sessions", 0, "hours"]
+    # With the set corrected in the same item, the new set is checked against the new hours.
+    it["hours"], it["attendance"][0]["hours"] = 2, 2
+    assert client.post(SYNC, json={"sessions": [it]}).json()[0]["result"] == "updated"
+    assert totals(session, m[0].id)[:2] == (2.0, 1)
+    # And a set still above the new hours is refused at its record.
+    it["hours"], it["attendance"][0]["hours"] = 1.5, 2
+    result = client.post(SYNC, json={"sessions": [it]}).json()[0]
+    assert result["result"] == "rejected"
+    assert result["problem"]["errors"][0]["loc"] == [
+        "body",
+        "sessions",
+        0,
+        "attendance",
+        0,
+        "hours",
+    ]
+    assert totals(session, m[0].id)[:2] == (2.0, 1)
