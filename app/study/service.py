@@ -104,6 +104,13 @@ def same_content(found: StudySession, data: SessionFields, branch_id: int, phase
     return all(getattr(found, f) == wanted[f] for f in SESSION_FIELDS if f in wanted)
 
 
+def wait_for_earlier_send(session: Session, session_id: uuid.UUID) -> None:
+    """A phone may resend a session while its first send is still running: the resend waits
+    for the first's end (PostgreSQL; taken again by the same transaction, it does not wait),
+    then finds the session, instead of failing on its id."""
+    advisory_xact_lock(session, f"study_session:{session_id}")
+
+
 def create_session(
     session: Session,
     principal: Principal,
@@ -118,8 +125,7 @@ def create_session(
     principal.require(Action.record_session)
     branch, batch_id, phase = placement(session, principal, data.branch_id, data.phase)
     if data.id is not None:
-        # A resend racing the first send waits for it, then finds the session (see sync).
-        advisory_xact_lock(session, f"study_session:{data.id}")
+        wait_for_earlier_send(session, data.id)
     if data.id is not None and session.get(StudySession, data.id) is not None:
         return _sent_again(session, principal, data, branch.id, attendance_at), False
     _check_date(session, branch.unit_id, batch_id, phase, data.held_on, at)
@@ -179,14 +185,7 @@ def update_session(
 ) -> StudySession:
     study_session = get_or_404(session, principal, session_id, for_update=True)
     principal.require(Action.edit_session)
-    changes = {
-        field: value
-        for field, value in data.changes().items()
-        if getattr(study_session, field) != (value.value if isinstance(value, Phase) else value)
-    }
-    if not changes:  # nothing to change: no write, no audit entry (a phone's retried PATCH)
-        return study_session
-    return apply_changes(session, principal, study_session, changes)
+    return apply_changes(session, principal, study_session, data.changes())
 
 
 def apply_changes(
@@ -199,15 +198,25 @@ def apply_changes(
     set_follows: bool = False,
 ) -> StudySession:
     """Edits a session; the credited hours and the totals follow a change of hours, date or
-    phase. ``at``: where the changed fields are in the request, for their errors.
-    ``set_follows``: the caller writes a whole new attendance set next (sync), which is
-    checked against the new hours then, so the stored records are not held to them here."""
+    phase. Only the fields whose values differ are applied: with none, nothing is written
+    and no audit entry made (a phone's retried PATCH). ``at``: where the changed fields are
+    in the request, for their errors. ``set_follows``: the caller writes a whole new
+    attendance set next (sync), which is checked against the new hours then, so the stored
+    records are not held to them here."""
+    differing = {}
+    for field, value in changes.items():
+        stored = value.value if isinstance(value, Phase) else value
+        if getattr(study_session, field) != stored:
+            differing[field] = stored
+    changes = differing
+    if not changes:
+        return study_session
     records = SessionRepository(session, principal).attendance(study_session.id)
     before_totals = totals.contributions(study_session, records)
     before_held = branch_totals.held(study_session)
     before = audit.snapshot(study_session, SESSION_FIELDS)
     for field, value in changes.items():
-        setattr(study_session, field, value.value if isinstance(value, Phase) else value)
+        setattr(study_session, field, value)
     # Only a new date or phase is checked against the window: a make-up session held in an
     # extension stays editable after the unit has moved on.
     if changes.keys() & {"held_on", "phase"}:

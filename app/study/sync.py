@@ -4,7 +4,6 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Action, Principal
-from app.db import advisory_xact_lock
 from app.errors import AppError, Forbidden, InvalidInput, NotFound
 from app.study import attendance, service
 from app.study.models import StudySession
@@ -40,9 +39,7 @@ def sync_sessions(session: Session, principal: Principal, request: SyncRequest) 
 def _sync_one(
     session: Session, principal: Principal, item: SyncItem, at: tuple[str | int, ...]
 ) -> str:
-    # The phone may resend while its first send is still running: the second waits for the
-    # first's end, then finds the session, instead of failing on its id.
-    advisory_xact_lock(session, f"study_session:{item.id}")
+    service.wait_for_earlier_send(session, item.id)
     if session.get(StudySession, item.id) is None:
         data = SessionCreate(**item.model_dump())
         service.create_session(session, principal, data, at=at)
@@ -59,9 +56,8 @@ def _sync_one(
         if not principal.may(Action.edit_session):
             raise Forbidden("Changing a recorded session is for unit admins and above.")
         fields = item.model_dump(exclude={"id", "branch_id", "attendance"}) | {"phase": phase}
-        changes = {f: v for f, v in fields.items() if getattr(existing, f) != v}
         service.apply_changes(
-            session, principal, existing, changes, at=at, set_follows=item.attendance is not None
+            session, principal, existing, fields, at=at, set_follows=item.attendance is not None
         )
         changed = True
     if item.attendance is not None:  # left out: the recorded set stays as it is
