@@ -121,10 +121,17 @@ def test_every_operation_has_unique_readable_id_summary_and_documented_problems(
             for status, response in op["responses"].items():
                 if status.startswith(("4", "5")):
                     assert list(response["content"]) == [PROBLEM], f"{method} {path} {status}"
+                elif status != "204":
+                    # A generated client reads the answer only where the document says
+                    # what it holds.
+                    assert response.get("content"), f"{method} {path} {status} has no body"
             if op.get("parameters") or op.get("requestBody"):
                 assert "422" in op["responses"], f"{method} {path} documents no 422"
             if "{" in path:
                 assert "404" in op["responses"], f"{method} {path} documents no 404"
+            if any(p["name"].lower() == "idempotency-key" for p in op.get("parameters", ())):
+                # The same key while its first request runs answers 409 (DESIGN.md).
+                assert "409" in op["responses"], f"{method} {path} documents no 409"
             if op.get("security"):
                 # A generated client learns to send the token and what a refusal looks like.
                 assert op["security"] == [{"OAuth2PasswordBearer": []}], f"{method} {path}"

@@ -33,7 +33,15 @@ def remedy_for(categories: list[MemberCategory]) -> Remedy:
     return Remedy.make_up
 
 
-def look_back(session: Session, unit_id: int, requirement: BatchPhase) -> LookBackRead:
+def look_back(
+    session: Session,
+    unit_id: int,
+    requirement: BatchPhase,
+    branches_seen: sa.ColumnElement[bool] = sa.true(),
+) -> LookBackRead:
+    """The unit's findings over the branches ``branches_seen`` (a condition on Branch):
+    the gate counts the whole unit; a caller who sees part of it (a branch secretary) gets
+    that part, its members and the figures counted over them."""
     phase, batch_id = requirement.phase, requirement.batch_id
     total = sa.orm.aliased(MemberStudyTotal)
     exemption = sa.orm.aliased(MemberExemption)
@@ -60,6 +68,7 @@ def look_back(session: Session, unit_id: int, requirement: BatchPhase) -> LookBa
             ),
         )
         .where(Branch.unit_id == unit_id, Member.status == MemberStatus.active.value)
+        .where(branches_seen)
         .order_by(Branch.code, Member.id)
     ).all()
 

@@ -11,7 +11,7 @@ from app.auth.principal import Action, Principal
 from app.campaign import repository as repo
 from app.campaign.enums import Phase, UnitState
 from app.campaign.lookback import look_back
-from app.campaign.models import PhaseMove, UnitProgress
+from app.campaign.models import BatchPhase, PhaseMove, UnitProgress
 from app.campaign.schemas import (
     AdvanceRequest,
     AdvanceResult,
@@ -25,6 +25,7 @@ from app.clock import today, utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.evaluation.gate import check_evaluated
 from app.org.repository import UnitRepository, district_of_unit
+from app.org.scope import branch_condition
 from app.rectification.gate import check_completion
 
 DEFAULT_EXTENSION = timedelta(days=14)
@@ -108,7 +109,8 @@ def read_progress(session: Session, principal: Principal, unit_id: int) -> Progr
 
 def read_look_back(session: Session, principal: Principal, unit_id: int) -> LookBackRead:
     progress = _enrolled(session, principal, unit_id)
-    return look_back(session, unit_id, repo.phase(session, progress.batch_id, phase_of(progress)))
+    requirement = repo.phase(session, progress.batch_id, phase_of(progress))
+    return look_back(session, unit_id, requirement, branch_condition(principal))
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,17 @@ class Moved:
     to_state: UnitState
 
 
-def _check_extension(extend_until: date | None) -> None:
-    if extend_until is not None and extend_until < today():
+def _check_extension(extend_until: date | None, study: BatchPhase) -> None:
+    if extend_until is None:
+        return
+    if extend_until < today():
         raise InvalidInput.field("extend_until", "must not be in the past")
+    if extend_until <= study.ends_on:
+        # An extension adds days after the window; one inside it would be shown and counted
+        # as an extension while extending nothing.
+        raise InvalidInput.field(
+            "extend_until", f"must be after the study phase's end, {study.ends_on.isoformat()}"
+        )
 
 
 def advance_unit(
@@ -131,7 +141,7 @@ def advance_unit(
     principal.require(Action.advance_unit)
     if req.override_reason is not None:
         principal.require(Action.override_gate)
-    _check_extension(req.extend_until)
+    _check_extension(req.extend_until, repo.phase(session, progress.batch_id, Phase.study))
     try:
         return _advance(session, principal, progress, req)
     except LookBackFailed:
@@ -155,11 +165,10 @@ def _advance(
         )
     overridden = None
     if current is UnitState.study:
-        findings = look_back(
-            session, progress.unit_id, repo.phase(session, progress.batch_id, "study")
-        )
+        study = repo.phase(session, progress.batch_id, Phase.study)
+        findings = look_back(session, progress.unit_id, study)
         if not findings.ok and req.override_reason is None:
-            _extend(session, principal, progress, req.extend_until)
+            _extend(session, principal, progress, study, req.extend_until)
             raise LookBackFailed(
                 f"Coverage {findings.coverage:.1%} of {findings.members} members is below "
                 f"{findings.min_coverage:.0%}; the study phase is extended to "
@@ -214,13 +223,31 @@ def _advance(
 
 
 def _extend(
-    session: Session, principal: Principal, progress: UnitProgress, until: date | None
+    session: Session,
+    principal: Principal,
+    progress: UnitProgress,
+    study: BatchPhase,
+    until: date | None,
 ) -> None:
+    """Extends the study phase past its window: to ``until``, or by default 14 days past the
+    window's end (past today, for a unit refused after its window closed)."""
     before = progress.extended_until
-    wanted = until or today() + DEFAULT_EXTENSION
+    wanted = until or max(today(), study.ends_on) + DEFAULT_EXTENSION
     # A later refusal never cuts short an extension already granted.
-    progress.extended_until = max(wanted, before) if before else wanted
-    session.flush()
+    extended = session.execute(
+        sa.update(UnitProgress)
+        .where(UnitProgress.unit_id == progress.unit_id, UnitProgress.version == progress.version)
+        .values(
+            extended_until=max(wanted, before) if before else wanted,
+            version=UnitProgress.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if extended.rowcount != 1:
+        # Another request moved the unit since its look-back was read: the extension was
+        # for a phase the unit may have left.
+        raise ConcurrentMove(f"Unit {progress.unit_id} was just moved by another request.")
+    session.refresh(progress)
     audit.record(
         session,
         principal,
@@ -242,7 +269,7 @@ def bulk_advance(
     principal.require(Action.advance_unit)
     if req.override_reason is not None:
         principal.require(Action.override_gate)
-    _check_extension(req.extend_until)
+    _check_extension(req.extend_until, repo.phase(session, batch_id, Phase.study))
     asked = selected_units(session, principal, req)
     progress = repo.ProgressRepository(session, principal).progress(asked)
     one = AdvanceRequest(

@@ -1,6 +1,8 @@
 """/campaigns, /batches and a unit's progress, look-back and advance."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
 
 from app.auth.dependencies import PrincipalDep
 from app.campaign import exemptions, progress, service
@@ -45,7 +47,7 @@ def list_campaigns(
     tags=["campaign"],
     summary="Create a campaign",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(403),
+    responses=problem_responses(403, 409),
 )
 def create_campaign(
     session: SessionDep, principal: PrincipalDep, body: CampaignCreate, idempotency: IdempotencyDep
@@ -169,6 +171,9 @@ def get_unit_progress(
     "/units/{unit_id}/look-back",
     tags=["campaign"],
     summary="The look-back (回头看) of a unit's current phase",
+    description="Who has not met the phase's hours, per branch, with the remedy for each. "
+    "A branch secretary sees their own branch: its members, and the figures counted over "
+    "them.",
     responses=problem_responses(404, 409),
 )
 def get_unit_look_back(
@@ -187,8 +192,9 @@ def advance_unit(
     session: SessionDep,
     principal: PrincipalDep,
     unit_id: PathId,
-    body: AdvanceRequest,
     idempotency: IdempotencyDep,
+    # Every field has a default: "move it on" is a POST with no body.
+    body: Annotated[AdvanceRequest, Body(default_factory=AdvanceRequest)],
 ) -> ProgressRead:
     def produce() -> ProgressRead:
         progress.advance_unit(session, principal, unit_id, body)

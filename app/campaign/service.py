@@ -24,6 +24,7 @@ from app.campaign.schemas import (
     UnitSelection,
 )
 from app.errors import Conflict, InvalidInput, NotFound
+from app.org.models import Unit
 from app.org.repository import DistrictRepository
 
 
@@ -191,15 +192,23 @@ def enrol_units(
     new = [u for u in asked if u not in existing]
     session.add_all(UnitProgress(unit_id=u, batch_id=batch.id) for u in new)
     session.flush()
-    if new:
+    # One entry per district the new units lie in, so that each district's admins read the
+    # enrolment of their units (a city admin's selection by ids may span districts).
+    district_of = dict(
+        session.execute(sa.select(Unit.id, Unit.district_id).where(Unit.id.in_(new))).all()
+    )
+    by_district: dict[int, list[int]] = {}
+    for unit_id in new:
+        by_district.setdefault(district_of[unit_id], []).append(unit_id)
+    for district_id, unit_ids in by_district.items():
         audit.record(
             session,
             principal,
             "enrol",
             "batch",
             batch.id,
-            district_id=selection.district_id or principal.district_id,
-            after={"unit_ids": new},
+            district_id=district_id,
+            after={"unit_ids": unit_ids},
         )
     return [
         EnrolmentResult(

@@ -119,7 +119,7 @@ def _base_name(filename: str | None) -> str | None:
         "updates the members whose ID number is registered. `dry_run=true` checks and counts "
         "without writing. Headers are the Chinese labels of the template or English codes."
     ),
-    responses=problem_responses(403, 413, 422, models={422: ImportProblem}),
+    responses=problem_responses(403, 409, 413, 422, models={422: ImportProblem}),
     openapi_extra={"requestBody": _UPLOAD_BODY},
 )
 def import_members(

@@ -196,8 +196,11 @@ def list_weak_branches(
     summary="Mark a branch weak with its consolidation plan, or rewrite the plan",
     status_code=status.HTTP_201_CREATED,
     responses={
-        **problem_responses(403, 404),
-        200: {"description": "The branch was marked already: its mark was rewritten."},
+        **problem_responses(403, 404, 409),
+        200: {
+            "model": WeakMarkAnswer,
+            "description": "The branch was marked already: its mark was rewritten.",
+        },
     },
 )
 def mark_weak_branch(

@@ -44,7 +44,10 @@ def get_unit_standard(
     status_code=status.HTTP_201_CREATED,
     responses={
         **problem_responses(403, 404, 409),
-        200: {"description": "The body is the newest version as it stands: nothing new."},
+        200: {
+            "model": StandardRead,
+            "description": "The body is the newest version as it stands: nothing new.",
+        },
     },
 )
 def create_unit_standard(

@@ -66,8 +66,9 @@ def list_sessions(
     responses={
         **WRITE,
         200: {
+            "model": SessionDetail,
             "description": "The session was sent before (same client id): the stored "
-            "session, with the attendance sent now written if there is one."
+            "session, with the attendance sent now written if there is one.",
         },
     },
 )
@@ -137,7 +138,7 @@ def put_attendance(
 @router.post(
     "/sync/sessions",
     summary="Sync a phone's offline sessions: one result per item",
-    responses=problem_responses(403),
+    responses=problem_responses(403, 409),
 )
 def sync_sessions(
     session: SessionDep, principal: PrincipalDep, body: SyncRequest, idempotency: IdempotencyDep

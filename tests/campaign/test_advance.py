@@ -1,7 +1,8 @@
 """The phase machine: one step at a time, the look-back gate, extensions and overrides."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -49,10 +50,13 @@ def test_short_members_refuse_the_move_then_make_up_lets_it_pass(client, session
     short = {s["member_id"]: s for br in findings["branches"] for s in br["short"]}
     assert set(short) == {members[18].id, members[19].id}
     assert short[members[18].id]["missing_hours"] == 27.5 and short[members[19].id]["hours"] == 0
-    # The refusal granted an extension for make-up study, and kept it.
+    # The refusal granted an extension for make-up study, 14 days past the window (which
+    # ends after today here), and kept it.
     progress = client.get(f"/api/v1/units/{u.id}/progress").json()
     assert progress["state"] == "study"
-    assert progress["extended_until"] == (today() + timedelta(days=14)).isoformat()
+    due = date.fromisoformat(progress["due_on"])
+    assert due > today()
+    assert progress["extended_until"] == (due + timedelta(days=14)).isoformat()
 
     factories.hours(session, members[18].id, b.id, 40)  # 19 of 20 = 0.95: enough
     r = _advance(client, u.id, to="evaluation")
@@ -143,6 +147,10 @@ def test_bad_extension_unenrolled_unit_and_scope(client, client_as, session, uni
     _b, u, _ = unit_in_study
     yesterday = (today() - timedelta(days=1)).isoformat()
     assert_problem(_advance(client, u.id, extend_until=yesterday), 422)
+    # A day inside the window extends nothing.
+    due = client.get(f"/api/v1/units/{u.id}/progress").json()["due_on"]
+    problem = assert_problem(_advance(client, u.id, extend_until=due), 422)
+    assert problem["errors"][0]["loc"] == ["body", "extend_until"]
     assert session.get(UnitProgress, u.id).extended_until is None
     lonely = org.unit(session)
     assert_problem(_advance(client, lonely.id), 409)
@@ -225,3 +233,70 @@ def test_make_up_sessions_recorded_through_the_api_let_the_unit_advance(client, 
     r = _advance(client, u.id, to="evaluation")
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "evaluation"
+
+
+def test_a_unit_refused_after_its_window_is_extended_from_today(client, session):
+    b = factories.batch(session, start=today() - timedelta(days=40))  # study ended 11 days ago
+    u = org.unit(session)
+    org.member(session, org.branch(session, u.id).id)
+    factories.enrol(session, u.id, b.id, "study")
+    assert_problem(_advance(client, u.id), 409)
+    progress = client.get(f"/api/v1/units/{u.id}/progress").json()
+    assert progress["extended_until"] == (today() + timedelta(days=14)).isoformat()
+    assert progress["overdue"] is False
+
+
+def test_advance_needs_no_body(client, session):
+    b = factories.batch(session, min_hours=0)
+    u = org.unit(session)
+    factories.enrol(session, u.id, b.id, "not_started")
+    r = client.post(f"/api/v1/units/{u.id}/advance")
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "study"
+
+
+def test_a_secretary_sees_the_look_back_of_their_own_branch(client_as, session, unit_in_study):
+    b, u, members = unit_in_study
+    mine, other = members[0].branch_id, members[1].branch_id
+    for m in members[:4]:  # two of each branch meet the hours
+        factories.hours(session, m.id, b.id, 40)
+    secretary = client_as(users.user(session, Role.branch_secretary, branch_id=mine))
+    assert_problem(secretary.get(f"/api/v1/members/{members[1].id}"), 404)
+    findings = secretary.get(f"/api/v1/units/{u.id}/look-back").json()
+    assert [br["branch_id"] for br in findings["branches"]] == [mine]
+    short = {s["member_id"] for s in findings["branches"][0]["short"]}
+    assert short == {m.id for m in members[4:] if m.branch_id == mine}
+    assert (findings["members"], findings["met"]) == (10, 2)
+    # The unit's admin sees the whole unit, as the gate counts it.
+    admin = client_as(users.user(session, Role.unit_admin, unit_id=u.id))
+    whole = admin.get(f"/api/v1/units/{u.id}/look-back").json()
+    assert {br["branch_id"] for br in whole["branches"]} == {mine, other}
+    assert (whole["members"], whole["met"]) == (20, 4)
+
+
+def test_a_refused_advance_does_not_extend_a_unit_another_request_moved(
+    client, engine, session, unit_in_study
+):
+    """PostgreSQL: the refusal read the unit in study; another request moves it on and
+    commits while the refusal waits for the row. The extension must not land on the moved
+    unit."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a race between two connections: PostgreSQL (SQLite's writers take turns)")
+    _b, u, _ = unit_in_study
+    table = UnitProgress.__table__
+    with engine.connect() as other:
+        tx = other.begin()
+        other.execute(
+            sa.update(table)
+            .where(table.c.unit_id == u.id)
+            .values(state="evaluation", version=table.c.version + 1, extended_until=None)
+        )
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            refused = pool.submit(_advance, client, u.id)
+            time.sleep(1.0)  # the refusal has read "study" and waits on the row lock
+            tx.commit()
+            r = refused.result(timeout=30)
+    assert_problem(r, 409)
+    session.expire_all()
+    p = session.get(UnitProgress, u.id)
+    assert (p.state, p.extended_until) == ("evaluation", None)

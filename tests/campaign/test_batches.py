@@ -127,3 +127,16 @@ def test_district_admin_enrols_only_their_district(client_as, session):
         c.post(f"/api/v1/batches/{b.id}/units", json={"district_id": mine.district_id}).status_code
         == 200
     )
+
+
+def test_a_city_wide_enrolment_is_audited_in_each_district(client, client_as, session):
+    b = factories.batch(session)
+    east, west = org.district(session), org.district(session)
+    e1, e2, w1 = org.unit(session, east.id), org.unit(session, east.id), org.unit(session, west.id)
+    r = client.post(f"/api/v1/batches/{b.id}/units", json={"unit_ids": [w1.id, e1.id, e2.id]})
+    assert r.status_code == 200, r.text
+    for district, units in ((east, [e1.id, e2.id]), (west, [w1.id])):
+        admin = client_as(users.user(session, Role.district_admin, district_id=district.id))
+        entries = admin.get("/api/v1/audit?limit=100").json()["items"]
+        enrolments = [e for e in entries if e["action"] == "enrol"]
+        assert [e["after"]["unit_ids"] for e in enrolments] == [units], entries
