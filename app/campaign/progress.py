@@ -58,8 +58,14 @@ def _unit_progress(session: Session, principal: Principal, unit_id: int) -> Unit
     return session.get(UnitProgress, unit_id)
 
 
-def _enrolled(session: Session, principal: Principal, unit_id: int) -> UnitProgress:
+def _enrolled(
+    session: Session, principal: Principal, unit_id: int, action: Action | None = None
+) -> UnitProgress:
+    """The unit's progress: 404 outside the caller's scope, then 403 without ``action``'s
+    permission (whether or not the unit is enrolled), then 409 when it is in no batch."""
     progress = _unit_progress(session, principal, unit_id)
+    if action is not None:
+        principal.require(action)
     if progress is None:
         raise NotEnrolled(f"Unit {unit_id} is in no batch; enrol it first.")
     return progress
@@ -137,8 +143,7 @@ def advance_unit(
 ) -> Moved:
     """Moves the unit one step. Leaving study runs the look-back: a failure extends the
     phase and answers 409 with the findings, unless a district or city admin overrides it."""
-    progress = _enrolled(session, principal, unit_id)
-    principal.require(Action.advance_unit)
+    progress = _enrolled(session, principal, unit_id, Action.advance_unit)
     if req.override_reason is not None:
         principal.require(Action.override_gate)
     _check_extension(req.extend_until, repo.phase(session, progress.batch_id, Phase.study))

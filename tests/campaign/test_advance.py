@@ -157,6 +157,11 @@ def test_bad_extension_unenrolled_unit_and_scope(client, client_as, session, uni
     assert client.get(f"/api/v1/units/{lonely.id}/progress").json()["state"] is None
     secretary = users.user(session, Role.branch_secretary, branch_id=org.branch(session, u.id).id)
     assert_problem(_advance(client_as(secretary), u.id), 403)
+    # May not, whether or not the unit is enrolled (not "enrol it first").
+    lonely_secretary = users.user(
+        session, Role.branch_secretary, branch_id=org.branch(session, lonely.id).id
+    )
+    assert_problem(_advance(client_as(lonely_secretary), lonely.id), 403)
     stranger = users.user(session, Role.unit_admin, unit_id=lonely.id)
     assert_problem(_advance(client_as(stranger), u.id), 404)
     assert_problem(client_as(stranger).get(f"/api/v1/units/{u.id}/look-back"), 404)
