@@ -80,12 +80,15 @@ def _check_order(phases: dict[str, BatchPhase]) -> None:
     order = [phases[p.value] for p in Phase]
     for earlier, later in pairwise(order):
         if later.starts_on < earlier.starts_on:
-            raise InvalidInput.field(
-                f"phases.{later.phase}.starts_on", f"must not precede {earlier.phase}'s start"
+            raise InvalidInput.at(
+                ["body", "phases", later.phase, "starts_on"],
+                f"must not precede {earlier.phase}'s start",
             )
     for p in order:
         if p.ends_on < p.starts_on:
-            raise InvalidInput.field(f"phases.{p.phase}.ends_on", "must not precede starts_on")
+            raise InvalidInput.at(
+                ["body", "phases", p.phase, "ends_on"], "must not precede starts_on"
+            )
 
 
 def _phase_snapshot(phases: dict[str, BatchPhase]) -> dict[str, Any]:
