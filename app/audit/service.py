@@ -32,6 +32,7 @@ def record(
     after: dict[str, Any] | None = None,
     username: str | None = None,
     also_district_id: int | None = None,
+    context: dict[str, Any] | None = None,
 ) -> AuditEntry | None:
     """Adds an audit row for a change, keeping only the fields that changed.
 
@@ -40,6 +41,8 @@ def record(
     ``principal`` is None for an anonymous actor (a failed login), named by ``username``.
     A move between districts (``also_district_id``: where the object was) is written once
     for each district, so that both district admins read it.
+    ``context`` says what inside the entity changed (the batch of a branch's evaluations): it
+    is kept on each side given, although it is the same on both.
     """
     if before is not None and after is not None:
         changed = [k for k in after if before.get(k) != after[k]]
@@ -47,6 +50,9 @@ def record(
             return None
         before = {k: before.get(k) for k in changed}
         after = {k: after[k] for k in changed}
+    if context:
+        before = None if before is None else {**context, **before}
+        after = None if after is None else {**context, **after}
     entry = AuditEntry(
         user_id=principal.user_id if principal else None,
         username=principal.username if principal else (username or "anonymous"),

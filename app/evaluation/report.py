@@ -9,7 +9,7 @@ GROUP BY over ``unit → branch → member`` with the evaluations joined: its co
 members' count.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
@@ -26,9 +26,10 @@ from app.evaluation.repository import ACTIVE
 from app.evaluation.schemas import RatingCounts
 from app.org.models import Branch, District, Member, Unit
 from app.org.repository import BranchRepository, DistrictRepository, UnitRepository
-from app.pagination import Page, PageParams, paginate_batch
 from app.reports.coverage import parent_condition
 from app.reports.enums import ReportLevel
+from app.reports.export import ReportFormat, ReportSheet, col, report_response, streamed_rows
+from app.reports.listing import ListReport
 from app.reports.measured import tree_condition
 from app.spreadsheets import (
     SheetColumn,
@@ -200,7 +201,8 @@ def _sheet_rows(report: EvaluationReport) -> Iterator[list]:
         ]
 
 
-def export_report(report: EvaluationReport, fmt: SpreadsheetFormat) -> StreamingResponse:
+def export_report(report: EvaluationReport, fmt: ReportFormat) -> StreamingResponse:
+    fmt = SpreadsheetFormat(fmt.value)
     filename, ascii_name = f"民主评议情况（{report.level.label}）", f"evaluations-{report.level}"
     rows = list(_sheet_rows(report))
     if fmt is SpreadsheetFormat.csv:
@@ -232,16 +234,15 @@ def _not_evaluated_filter(
     return sa.and_(sa.true(), *conditions)
 
 
-def not_evaluated_members(
+def not_evaluated_report(
     session: Session,
     principal: Principal,
-    page: PageParams,
     *,
     batch_id: int | None = None,
     district_id: int | None = None,
     unit_id: int | None = None,
     branch_id: int | None = None,
-) -> Page[NotEvaluatedMember]:
+) -> ListReport[NotEvaluatedMember]:
     """Members due and not yet evaluated, by unit, branch and member."""
     _check_batch(session, batch_id)
     where = _not_evaluated_filter(session, principal, district_id, unit_id, branch_id)
@@ -251,7 +252,15 @@ def not_evaluated_members(
         x.member_id == Member.id, x.batch_id == up.batch_id, x.phase == Phase.evaluation.value
     )
     stmt = (
-        sa.select(Member)
+        sa.select(
+            Member.id.label("member_id"),
+            Member.name.label("member_name"),
+            Branch.id.label("branch_id"),
+            Branch.name.label("branch_name"),
+            Unit.id.label("unit_id"),
+            Unit.name.label("unit_name"),
+            up.state.label("unit_state"),
+        )
         .join(Branch, Branch.id == Member.branch_id)
         .join(Unit, Unit.id == Branch.unit_id)
         .join(up, up.unit_id == Unit.id)
@@ -267,35 +276,19 @@ def not_evaluated_members(
     )
     if batch_id is not None:
         stmt = stmt.where(up.batch_id == batch_id)
-    return paginate_batch(session, stmt, page, lambda members: _shape(session, members))
+    return ListReport(stmt, lambda r: NotEvaluatedMember.model_validate(r._mapping))
 
 
-def _shape(session: Session, members: Iterable[Member]) -> list[NotEvaluatedMember]:
-    members = list(members)
-    places = {
-        r.branch_id: r
-        for r in session.execute(
-            sa.select(
-                Branch.id.label("branch_id"),
-                Branch.name.label("branch_name"),
-                Unit.id.label("unit_id"),
-                Unit.name.label("unit_name"),
-                UnitProgress.state,
-            )
-            .join(Unit, Unit.id == Branch.unit_id)
-            .join(UnitProgress, UnitProgress.unit_id == Unit.id)
-            .where(Branch.id.in_({m.branch_id for m in members}))
-        )
-    }
-    return [
-        NotEvaluatedMember(
-            member_id=m.id,
-            member_name=m.name,
-            branch_id=m.branch_id,
-            branch_name=places[m.branch_id].branch_name,
-            unit_id=places[m.branch_id].unit_id,
-            unit_name=places[m.branch_id].unit_name,
-            unit_state=places[m.branch_id].state,
-        )
-        for m in members
-    ]
+NOT_EVALUATED_COLUMNS = (
+    col("单位", "unit_name", 30),
+    col("所处阶段", "unit_state", 12),
+    col("支部", "branch_name", 28),
+    col("党员", "member_name", 12),
+)
+
+
+def export_not_evaluated(
+    session: Session, fmt: ReportFormat, report: ListReport[NotEvaluatedMember]
+) -> StreamingResponse:
+    sheet = ReportSheet("未评议党员", NOT_EVALUATED_COLUMNS, streamed_rows(session, report))
+    return report_response(fmt, sheet, "未评议党员", "members-not-evaluated")

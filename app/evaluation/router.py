@@ -11,12 +11,18 @@ from app.evaluation import report, service
 from app.evaluation.schemas import BranchEvaluations, EvaluationSet, EvaluationsWritten
 from app.pagination import Page, PageQuery
 from app.reports.enums import ReportLevel
+from app.reports.export import FormatQuery, ReportFormat
+from app.reports.listing import report_page
 from app.schemas import MAX_ID, PathId
-from app.spreadsheets import SpreadsheetFormat, spreadsheet_content
+from app.spreadsheets import spreadsheet_content
 
 router = APIRouter(responses=problem_responses(401, 422))
 
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+EXPORTS = (
+    "JSON by default; `format=csv` or `format=xlsx` answers every row as a spreadsheet "
+    "with Chinese headers and labels (paging is ignored)."
+)
 
 
 @router.put(
@@ -55,7 +61,7 @@ def get_branch_evaluations(
     summary="Rating distribution and members not yet evaluated, per level",
     description="One row per district, unit or branch (or the city) over the units that "
     "have reached the evaluation phase, least evaluated first, with a total row. "
-    "`parent_id`: the district of level=unit rows, the unit of level=branch rows.",
+    "`parent_id`: the district of level=unit rows, the unit of level=branch rows. " + EXPORTS,
     responses={**spreadsheet_content("The evaluation report."), **problem_responses(404)},
 )
 def get_evaluation_report(
@@ -64,21 +70,23 @@ def get_evaluation_report(
     level: ReportLevel = ReportLevel.district,
     parent_id: OptionalId = None,
     batch_id: OptionalId = None,
-    export_format: Annotated[
-        SpreadsheetFormat | None, Query(alias="format", description="csv or xlsx: export.")
-    ] = None,
+    export_format: FormatQuery = ReportFormat.json,
 ) -> report.EvaluationReport:
     answer = report.evaluation_report(session, principal, level, batch_id, parent_id)
-    if export_format is not None:
-        return report.export_report(answer, export_format)  # type: ignore[return-value]
-    return answer
+    if export_format is ReportFormat.json:
+        return answer
+    return report.export_report(answer, export_format)  # type: ignore[return-value]
 
 
 @router.get(
     "/reports/evaluations/not-evaluated",
     tags=["reports"],
     summary="Members due and not yet evaluated, by unit and branch",
-    responses=problem_responses(404),
+    description=EXPORTS,
+    responses={
+        **spreadsheet_content("The members not yet evaluated."),
+        **problem_responses(404),
+    },
 )
 def list_members_not_evaluated(
     session: SessionDep,
@@ -88,13 +96,16 @@ def list_members_not_evaluated(
     district_id: OptionalId = None,
     unit_id: OptionalId = None,
     branch_id: OptionalId = None,
+    export_format: FormatQuery = ReportFormat.json,
 ) -> Page[report.NotEvaluatedMember]:
-    return report.not_evaluated_members(
+    listing = report.not_evaluated_report(
         session,
         principal,
-        page,
         batch_id=batch_id,
         district_id=district_id,
         unit_id=unit_id,
         branch_id=branch_id,
     )
+    if export_format is ReportFormat.json:
+        return report_page(session, listing, page)
+    return report.export_not_evaluated(session, export_format, listing)  # type: ignore[return-value]

@@ -33,7 +33,7 @@ from app.org.models import Branch
 from app.org.repository import BranchRepository, district_of_branch
 from app.rectification import repository as rectification_repo
 from app.rectification.enums import RectificationSource
-from app.rectification.service import open_item
+from app.rectification.service import EVALUATION_REF, open_item
 
 # Evaluations are recorded once the unit has reached the evaluation phase; later phases
 # may still correct them.
@@ -54,8 +54,9 @@ class EvaluationNotOpen(Conflict):
 
 def source_ref(batch_id: int, member_id: int) -> str:
     """The rectification item's reference to the evaluation: one per member and batch, so
-    that however often the set is written, the member's item is opened once."""
-    return f"evaluation:{batch_id}:{member_id}"
+    that however often the set is written, the member's item in the unit is opened once.
+    Only the service writes it (a client's ``evaluation:`` reference is refused)."""
+    return f"{EVALUATION_REF}{batch_id}:{member_id}"
 
 
 def _branch(session: Session, principal: Principal, branch_id: int) -> Branch:
@@ -121,19 +122,23 @@ def _open_items(
     batch_id: int,
     records: list[EvaluationRecord],
 ) -> list[int]:
-    """A rectification item for each member rated below qualified who has none from this
-    batch's evaluation yet. An item stays when a later write raises the rating: the problem
-    found is still worked off and verified, and the unit's completion gate sees it."""
+    """A rectification item for each member rated below qualified who has none in the
+    branch's unit from this batch's evaluation yet (a member who moved units gets one in the
+    new unit, whose completion gate must see it). An item stays when a later write raises
+    the rating: the problem found is still worked off and verified, and the unit's
+    completion gate sees it."""
     wanted = [(i, r) for i, r in enumerate(records) if r.rating.needs_measure]
     if not wanted:
         return []
-    refs = [source_ref(batch_id, r.member_id) for _, r in wanted]
-    existing = rectification_repo.items_by_ref(session, RectificationSource.evaluation, refs)
+    refs = {r.member_id: source_ref(batch_id, r.member_id) for _, r in wanted}
+    existing = rectification_repo.items_by_ref(
+        session, RectificationSource.evaluation, branch.unit_id, refs
+    )
     deadline = _deadline(session, batch_id)
     owner = (branch.secretary_name or branch.name)[:100]
     opened = []
-    for (i, r), ref in zip(wanted, refs, strict=True):
-        if existing[ref]:
+    for i, r in wanted:
+        if existing[r.member_id]:
             continue
         assert r.measure is not None
         problem = f"民主评议评定为“{r.rating.label}”" + (f"：{r.comment}" if r.comment else "")
@@ -144,7 +149,7 @@ def _open_items(
             branch_id=branch.id,
             member_id=r.member_id,
             source=RectificationSource.evaluation,
-            source_ref=ref,
+            source_ref=refs[r.member_id],
             problem=problem,
             measures=r.measure.label,
             owner=owner,
@@ -231,8 +236,9 @@ def write_evaluations(
         "branch",
         branch.id,
         district_id=district_of_branch(session, branch.id),
-        before={"batch_id": batch_id, **shown(old)},
-        after={"batch_id": batch_id, **shown(new)},
+        before=shown(old),
+        after=shown(new),
+        context={"batch_id": batch_id},
     )
     return Written(True, opened)
 
@@ -278,15 +284,19 @@ def branch_evaluations(
     batch_id = batch_id or progress.batch_id
     rows = repo.branch_view(session, batch_id, branch.id)
     bad = [r.member_id for r in rows if r.rating and Rating(r.rating).needs_measure]
-    items = rectification_repo.items_by_ref(
-        session, RectificationSource.evaluation, [source_ref(batch_id, m) for m in bad]
+    # Through the caller's scope too: the id of an item the caller cannot open (a branch
+    # secretary's member brought it from another branch) names what, to them, is not there.
+    items = rectification_repo.ItemRepository(session, principal).by_ref(
+        RectificationSource.evaluation,
+        branch.unit_id,
+        {m: source_ref(batch_id, m) for m in bad},
     )
     records, pending = [], []
     for r in rows:
         if r.rating is None:
             pending.append(PendingMember(member_id=r.member_id, name=r.name, exempted=r.exempted))
             continue
-        found = items.get(source_ref(batch_id, r.member_id))
+        found = items.get(r.member_id)
         records.append(
             EvaluationRead(
                 member_id=r.member_id,

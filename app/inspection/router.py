@@ -89,7 +89,7 @@ def get_inspection(
     summary="Units inspected per district, and the units never inspected",
     description="JSON by default; `format=csv` answers the districts, `format=xlsx` the "
     "districts and the units never inspected, with Chinese headers and labels.",
-    responses=spreadsheet_content("The inspection report."),
+    responses={**spreadsheet_content("The inspection report."), **problem_responses(404)},
 )
 def get_inspection_report(
     session: SessionDep,

@@ -1,6 +1,7 @@
 """Queries of rectification items, filtered by the caller's scope through the item's unit
 (a branch secretary: the items of their own branch)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -72,6 +73,12 @@ class ItemRepository:
             stmt = stmt.where(overdue_condition(f.overdue_on))
         return stmt.order_by(RectificationItem.deadline, RectificationItem.id)
 
+    def by_ref(
+        self, source: str, unit_id: int, refs: Mapping[int, str]
+    ) -> dict[int, list[RectificationItem]]:
+        """``items_by_ref`` among the items the caller sees."""
+        return items_by_ref(self.session, source, unit_id, refs, item_condition(self.principal))
+
     def steps(self, item_id: int) -> list[RectificationStep]:
         stmt = (
             sa.select(RectificationStep)
@@ -82,18 +89,35 @@ class ItemRepository:
 
 
 def items_by_ref(
-    session: Session, source: str, refs: list[str]
-) -> dict[str, list[RectificationItem]]:
-    """Items already opened from these source records (unscoped: the caller reached the
-    records), so that writing the same source again opens nothing twice."""
-    out: dict[str, list[RectificationItem]] = {r: [] for r in refs}
+    session: Session,
+    source: str,
+    unit_id: int,
+    refs: Mapping[int, str],
+    within: sa.ColumnElement[bool] = sa.true(),
+) -> dict[int, list[RectificationItem]]:
+    """Per member, the unit's items already opened about the member from these source
+    records (``refs``: member id → the record's reference), so that writing the same source
+    again opens nothing twice. Unscoped unless ``within`` says otherwise: the caller reached
+    the records.
+
+    The unit and the member are matched as well as the reference: an item of another unit,
+    or about another member, is not the one this record opened."""
+    out: dict[int, list[RectificationItem]] = {m: [] for m in refs}
     if not refs:
         return out
     stmt = (
         sa.select(RectificationItem)
-        .where(RectificationItem.source == source, RectificationItem.source_ref.in_(refs))
+        .where(
+            RectificationItem.source == source,
+            RectificationItem.unit_id == unit_id,
+            RectificationItem.member_id.in_(list(refs)),
+            RectificationItem.source_ref.in_(list(refs.values())),
+            within,
+        )
         .order_by(RectificationItem.id)
     )
     for item in session.scalars(stmt):
-        out[item.source_ref].append(item)
+        assert item.member_id is not None
+        if refs[item.member_id] == item.source_ref:
+            out[item.member_id].append(item)
     return out

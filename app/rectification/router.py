@@ -143,7 +143,7 @@ def transition_rectification(
     description="Districts: every district in scope; units: those with items. JSON by "
     "default; `format=csv` answers the counts, `format=xlsx` the counts and the overdue "
     "items, with Chinese headers and labels.",
-    responses=spreadsheet_content("The rectification report."),
+    responses={**spreadsheet_content("The rectification report."), **problem_responses(404)},
 )
 def get_rectification_report(
     session: SessionDep,

@@ -30,7 +30,8 @@ class RectificationCreate(ItemFields):
     source_ref: SourceRef | None = Field(
         default=None,
         description="Which record of the source: e.g. `inspection:3/finding:7`, a letter's "
-        "number for public feedback.",
+        "number for public feedback. `evaluation:…` is reserved for the items evaluations "
+        "open.",
     )
 
 

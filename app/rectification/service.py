@@ -38,6 +38,10 @@ ITEM_FIELDS = (
     "status",
 )
 EDITABLE = ("branch_id", "problem", "measures", "owner", "deadline")
+# The reference of an item an evaluation opens (evaluation/service.source_ref). The
+# evaluation finds its items again by it, so a client's item must not wear one: it would
+# pass for the member's item and stop the evaluation opening the real one.
+EVALUATION_REF = "evaluation:"
 
 
 class WrongTransition(Conflict):
@@ -170,6 +174,10 @@ def open_item(
 
 def create_item(session: Session, principal: Principal, data) -> RectificationItem:
     principal.require(Action.write_rectification)
+    if data.source_ref is not None and data.source_ref.startswith(EVALUATION_REF):
+        raise InvalidInput.field(
+            "source_ref", f"{EVALUATION_REF}… is reserved for the items evaluations open"
+        )
     return open_item(session, principal, **data.model_dump())
 
 

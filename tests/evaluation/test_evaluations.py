@@ -16,6 +16,7 @@ from app.rectification.models import RectificationItem
 from tests.auth import factories as users
 from tests.campaign import factories as campaign
 from tests.org import factories as org
+from tests.rectification import factories as rectification
 from tests.test_http import assert_problem
 
 
@@ -97,8 +98,10 @@ def test_members_left_out_lose_their_evaluation_and_the_audit_names_who_changed(
     entry = session.scalars(
         sa.select(AuditEntry).where(AuditEntry.action == "evaluation").order_by(AuditEntry.id)
     ).all()[-1]
-    # Only the members whose record changed: the unchanged first member is not in it.
-    assert set(entry.after) == {str(members[1].id), str(members[2].id), str(members[3].id)}
+    # Only the members whose record changed (and the batch): the unchanged first member is
+    # not in it.
+    changed = {str(members[1].id), str(members[2].id), str(members[3].id)}
+    assert set(entry.after) == {"batch_id", *changed}
     assert entry.after[str(members[2].id)] is None
     assert entry.before[str(members[1].id)] == {
         "rating": "qualified", "measure": None, "comment": None,
@@ -107,6 +110,20 @@ def test_members_left_out_lose_their_evaluation_and_the_audit_names_who_changed(
 
     put(client, br.id, b.id, [])
     assert count(session, Evaluation) == 0
+
+
+def test_the_audit_entry_names_the_batch(client, session, in_evaluation):
+    b, _u, br, members = in_evaluation
+    put(client, br.id, b.id, [{"member_id": members[0].id, "rating": "excellent"}])
+    put(client, br.id, b.id, [{"member_id": members[0].id, "rating": "qualified"}])
+    session.commit()
+    entries = session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "evaluation").order_by(AuditEntry.id)
+    ).all()
+    # The batch does not change between before and after, yet without it the log cannot say
+    # which batch's evaluations changed.
+    assert [(e.before["batch_id"], e.after["batch_id"]) for e in entries] == [(b.id, b.id)] * 2
+    assert entries[1].after[str(members[0].id)]["rating"] == "qualified"
 
 
 def test_a_rating_below_qualified_opens_one_rectification_item_however_often_it_is_written(
@@ -149,6 +166,61 @@ def test_a_rating_below_qualified_opens_one_rectification_item_however_often_it_
     put(client, br.id, b.id, [bad])
     view = client.get(f"/api/v1/branches/{br.id}/evaluations").json()
     assert view["records"][0]["rectification_id"] == item.id
+
+
+def test_another_units_item_with_the_same_reference_does_not_stop_the_members_own(
+    client, session, in_evaluation
+):
+    b, u, br, members = in_evaluation
+    m = members[0]
+    # Made before such references were refused, or by hand in the database.
+    elsewhere = rectification.item(
+        session, org.unit(session).id, source="evaluation", source_ref=f"evaluation:{b.id}:{m.id}"
+    )
+    r = put(
+        client,
+        br.id,
+        b.id,
+        [{"member_id": m.id, "rating": "unqualified", "measure": "counselling"}],
+    )
+    assert r.status_code == 200, r.text
+    (opened,) = r.json()["rectifications_opened"]
+    session.commit()
+    # The member's item lies in their own unit, where its completion gate sees it.
+    assert session.get(RectificationItem, opened).unit_id == u.id
+    view = client.get(f"/api/v1/branches/{br.id}/evaluations").json()
+    assert view["records"][0]["rectification_id"] == opened != elsewhere.id
+
+
+def test_the_branchs_view_names_no_item_outside_the_callers_scope(
+    client, client_as, session, in_evaluation
+):
+    b, u, br, members = in_evaluation
+    low = {"rating": "unqualified", "measure": "counselling"}
+    r = put(client, br.id, b.id, [{"member_id": m.id, **low} for m in members[:2]])
+    item_ids = r.json()["rectifications_opened"]
+    assert len(item_ids) == 2
+    # One member moves to another unit, the other to another branch of the same unit: their
+    # items stay where they were opened.
+    u2 = org.unit(session)
+    elsewhere, sibling = org.branch(session, u2.id), org.branch(session, u.id)
+    campaign.enrol(session, u2.id, b.id, "evaluation")
+    for m, to in zip(members[:2], (elsewhere, sibling), strict=True):
+        r = client.post(
+            f"/api/v1/members/{m.id}/transfer", json={"branch_id": to.id, "reason": "调动"}
+        )
+        assert r.status_code == 201, r.text
+    for c, branch in (
+        (client_as(users.user(session, Role.unit_admin, unit_id=u2.id)), elsewhere),
+        (client_as(users.user(session, Role.branch_secretary, branch_id=sibling.id)), sibling),
+    ):
+        for item_id in item_ids:
+            assert_problem(c.get(f"/api/v1/rectifications/{item_id}"), 404)
+        (record,) = c.get(f"/api/v1/branches/{branch.id}/evaluations").json()["records"]
+        assert record["rectification_id"] is None, record
+    # The unit's admin sees the item of the member who moved within the unit.
+    view = client.get(f"/api/v1/branches/{sibling.id}/evaluations").json()
+    assert view["records"][0]["rectification_id"] == item_ids[1]
 
 
 def test_an_item_deadline_falls_back_to_a_month_once_the_rectification_window_is_over(

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
+from python_calamine import CalamineWorkbook
 
 from app.auth.principal import Role
 from app.campaign.models import MemberExemption
@@ -248,3 +249,25 @@ def test_the_report_exports_with_chinese_headers(client, session, in_evaluation)
     assert rows[-1][1] == "合计"
     x = client.get("/api/v1/reports/evaluations", params={"format": "xlsx"})
     assert x.status_code == 200 and x.content[:2] == b"PK"
+
+
+def test_the_report_takes_format_json_like_every_other_report(client, in_evaluation):
+    r = client.get("/api/v1/reports/evaluations", params={"format": "json"})
+    assert r.status_code == 200, r.text
+    assert r.json() == client.get("/api/v1/reports/evaluations").json()
+
+
+def test_the_members_not_evaluated_export_with_chinese_headers(client, session, in_evaluation):
+    b, u, br, members = in_evaluation
+    factories.evaluate(session, members[0].id, b.id, "excellent")
+    r = client.get("/api/v1/reports/evaluations/not-evaluated", params={"format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), r.text
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0] == ["单位", "所处阶段", "支部", "党员"]
+    assert rows[1:] == [[u.name, "分析评议", br.name, m.name] for m in members[1:]]
+    x = client.get(
+        "/api/v1/reports/evaluations/not-evaluated", params={"format": "xlsx", "limit": 1}
+    )
+    assert x.status_code == 200 and x.content[:2] == b"PK"
+    book = CalamineWorkbook.from_filelike(io.BytesIO(x.content))
+    assert len(book.get_sheet_by_name("未评议党员").to_python()) == 1 + 4  # paging is ignored

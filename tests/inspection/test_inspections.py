@@ -206,6 +206,25 @@ def test_the_report_counts_units_inspected_per_district_and_names_the_others(
     assert [x["unit_id"] for x in r["never_inspected"]] == [units[5].id]
 
 
+def test_the_report_of_a_district_out_of_scope_or_an_unknown_batch_is_404(
+    session, client, client_as
+):
+    b = campaign.batch(session)
+    mine, theirs = org.unit(session), org.unit(session)
+    admin = client_as(users.user(session, Role.district_admin, district_id=mine.district_id))
+    # An empty report would read as one with nothing inspected.
+    for c, params in (
+        (admin, {"district_id": theirs.district_id}),
+        (client, {"district_id": 10**9}),
+        (client, {"batch_id": 10**9}),
+    ):
+        assert_problem(c.get("/api/v1/reports/inspections", params=params), 404)
+    r = admin.get(
+        "/api/v1/reports/inspections", params={"district_id": mine.district_id, "batch_id": b.id}
+    )
+    assert r.status_code == 200, r.text
+
+
 def test_the_report_as_csv_and_xlsx(session, client):
     d = org.district(session)
     inspected, never = org.unit(session, d.id), org.unit(session, d.id)

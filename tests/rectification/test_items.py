@@ -238,6 +238,18 @@ def test_references_must_lie_in_the_unit_and_the_callers_scope(session, world, c
     assert (r.status_code, r.json()["branch_id"]) == (201, world.branch.id)
 
 
+def test_a_client_may_not_make_up_an_evaluations_reference(session, world):
+    # Evaluations find their items again by it: a made-up one would pass for the member's.
+    body = _body(world.unit.id, source="evaluation", source_ref="evaluation:1:2")
+    problem = assert_problem(world.unit_admin.post("/api/v1/rectifications", json=body), 422)
+    assert problem["errors"][0]["loc"] == ["body", "source_ref"], problem
+    assert _count(session, RectificationItem) == 0
+    r = world.unit_admin.post(
+        "/api/v1/rectifications", json=_body(world.unit.id, source_ref="评议:1")
+    )
+    assert r.status_code == 201, r.text
+
+
 def test_items_open_in_any_phase_and_before_enrolment(session, client):
     b = campaign.batch(session)
     for state in ("study", "evaluation", "rectification", "completed", None):

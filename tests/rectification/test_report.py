@@ -16,6 +16,7 @@ from app.rectification.enums import RectificationStatus
 from tests.auth import factories as users
 from tests.org import factories as org
 from tests.rectification import factories
+from tests.test_http import assert_problem
 
 STATUSES = [s.value for s in RectificationStatus]
 SOURCES = ["look_back", "evaluation", "inspection", "public_feedback", "self_found"]
@@ -106,6 +107,27 @@ def test_filters_and_a_district_admin_sees_their_district_only(client, client_as
         "/api/v1/reports/rectifications", params={"district_id": d.id, "level": "unit"}
     ).json()
     assert {row["id"] for row in r["rows"]} == {i.unit_id for i in mine}
+
+
+def test_a_district_or_unit_out_of_scope_or_unknown_is_404(client, client_as, session, items):
+    _districts, units, _made = items
+    mine, theirs = units[0], next(u for u in units if u.district_id != units[0].district_id)
+    district_admin = client_as(
+        users.user(session, Role.district_admin, district_id=mine.district_id)
+    )
+    unit_admin = client_as(users.user(session, Role.unit_admin, unit_id=mine.id))
+    # An empty report would read as one with no items.
+    for c, params in (
+        (district_admin, {"district_id": theirs.district_id}),
+        (district_admin, {"unit_id": theirs.id, "level": "unit"}),
+        (unit_admin, {"unit_id": theirs.id, "level": "unit"}),
+        (unit_admin, {"district_id": theirs.district_id}),
+        (client, {"district_id": 10**9}),
+        (client, {"unit_id": 10**9}),
+    ):
+        assert_problem(c.get("/api/v1/reports/rectifications", params=params), 404)
+    r = unit_admin.get("/api/v1/reports/rectifications", params={"unit_id": mine.id})
+    assert r.status_code == 200, r.text
 
 
 def test_an_inspector_reads_only_the_units_assigned(client_as, session, items):
