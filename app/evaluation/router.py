@@ -11,7 +11,7 @@ from app.evaluation import report, service
 from app.evaluation.schemas import BranchEvaluations, EvaluationSet, EvaluationsWritten
 from app.pagination import Page, PageQuery
 from app.reports.enums import ReportLevel
-from app.reports.export import FormatQuery, ReportFormat
+from app.reports.export import EXPORTS, FormatQuery, ReportFormat
 from app.reports.listing import report_page
 from app.schemas import MAX_ID, PathId
 from app.spreadsheets import spreadsheet_content
@@ -19,10 +19,6 @@ from app.spreadsheets import spreadsheet_content
 router = APIRouter(responses=problem_responses(401, 422))
 
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-EXPORTS = (
-    "JSON by default; `format=csv` or `format=xlsx` answers every row as a spreadsheet "
-    "with Chinese headers and labels (paging is ignored)."
-)
 
 
 @router.put(

@@ -40,6 +40,11 @@ FormatQuery = Annotated[
     ReportFormat,
     Query(alias="format", description="json (default), or csv / xlsx with Chinese headers."),
 ]
+# What a paged report's description says of its formats.
+EXPORTS = (
+    "JSON by default; `format=csv` or `format=xlsx` answers every row as a "
+    "spreadsheet with Chinese headers and labels (paging is ignored)."
+)
 
 Kind = Literal["text", "date", "number", "percent"]
 

@@ -25,6 +25,7 @@ from app.reports.corners import dead_corners
 from app.reports.coverage import coverage_figures
 from app.reports.enums import ReportLevel
 from app.reports.export import (
+    EXPORTS,
     FormatQuery,
     ReportFormat,
     ReportSheet,
@@ -58,10 +59,6 @@ PhaseQuery = Annotated[
         "left out)."
     ),
 ]
-EXPORTS = (
-    "JSON by default; `format=csv` or `format=xlsx` answers every row as a "
-    "spreadsheet with Chinese headers and labels (paging is ignored)."
-)
 
 
 def _export(
