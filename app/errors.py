@@ -220,8 +220,9 @@ async def _integrity_error(request: Request, exc: IntegrityError) -> JSONRespons
 
 
 async def _data_error(request: Request, exc: DataError) -> JSONResponse:
-    # A value the database cannot store (a number out of range; a NUL in a query or form
-    # field, which request bodies refuse before): the caller's input, and nothing was written.
+    # A value the database cannot store that no check refused before (request text, query
+    # parameters and the login's username are kept from holding a NUL): the caller's input,
+    # and nothing was written.
     logger.info("data error answered as 422: %s", type(exc.orig).__name__)
     body = InvalidInput("A value cannot be stored (for example a NUL character in text).").body()
     return problem_response(422, body)

@@ -1,4 +1,5 @@
-"""Limits and headers: paging bounds, the statement timeout, security headers, CSP, CORS."""
+"""Limits and headers: paging bounds, query text, the statement timeout, security headers,
+CSP, CORS."""
 
 import base64
 import hashlib
@@ -31,6 +32,23 @@ def test_offset_is_bounded_like_an_id(client):
     body = assert_problem(client.get("/api/v1/units?offset=9223372036854775808"), 422)
     assert body["errors"][0]["loc"] == ["query", "offset"]
     assert client.get("/api/v1/units?offset=100000").json()["items"] == []
+
+
+def test_a_control_character_in_a_query_parameter_is_a_422_naming_it(client, anon):
+    """Held to the rule of body text on every route: PostgreSQL answered a NUL in ?q= with a
+    422 naming no field, SQLite searched for it."""
+    refused = {
+        "loc": ["query", "q"],
+        "msg": "Value error, must not contain control characters",
+        "type": "value_error",
+    }
+    for path in ("/api/v1/users", "/api/v1/members", "/api/v1/units"):
+        for value in ("ab\x00c", "ab\x01c"):
+            body = assert_problem(client.get(path, params={"q": value}), 422)
+            assert body["errors"] == [refused], body
+    r = client.get("/api/v1/audit", params={"entity": "user", "action": "up\x00date"})
+    assert assert_problem(r, 422)["errors"] == [refused | {"loc": ["query", "action"]}]
+    assert client.get("/api/v1/members", params={"q": "a\tb"}).status_code == 200
 
 
 def test_every_kind_of_answer_carries_the_security_headers(client, anon):

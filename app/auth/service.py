@@ -18,6 +18,7 @@ from app.auth.principals import district_of_user
 from app.auth.tokens import issue_token
 from app.db import new_session
 from app.errors import Unauthorized
+from app.schemas import CONTROL
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,11 @@ class BadCredentials(Unauthorized):
 
 
 def normalise_username(username: str) -> str:
-    return username.strip().lower()[:50]
+    """What a login attempt is counted, looked up and audited under. No account's name holds
+    a control character, so one with any is an unknown user and answers the same 401. They
+    are replaced (U+FFFD) rather than refused: PostgreSQL cannot store or even compare a
+    NUL, and the failed attempt must still be braked and audited under a recognisable name."""
+    return CONTROL.sub("\ufffd", username.strip().lower())[:50]
 
 
 def log_in(engine: Engine, username: str, password: str, key: str) -> IssuedToken:
