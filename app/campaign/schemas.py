@@ -147,14 +147,18 @@ class AdvanceRequest(InputSchema):
     )
     extend_until: date | None = Field(
         default=None,
-        description="If the look-back fails: the extension's last day (default 14 days).",
+        description="If the look-back fails: the extension's last day, after the study "
+        "window's end (default: 14 days past the window's end, or past today once the "
+        "window has closed).",
     )
 
 
 class BulkAdvanceRequest(UnitSelection):
     to: UnitState | None = None
     override_reason: Reason | None = None
-    extend_until: date | None = None
+    extend_until: date | None = Field(
+        default=None, description="As for one unit: the refused units' extension's last day."
+    )
 
 
 class PhaseMoveRead(ReadSchema):
