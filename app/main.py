@@ -30,7 +30,6 @@ from app.rectification.router import router as rectification_router
 from app.reports.bulletin_router import router as bulletin_router
 from app.reports.router import router as reports_router
 from app.request_context import RequestIdMiddleware
-from app.schemas import printable_query
 from app.standards.router import router as standards_router
 from app.study.router import router as study_router
 from app.users.router import router as users_router
@@ -129,9 +128,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         description=DESCRIPTION,
         generate_unique_id_function=_operation_id,
         lifespan=lifespan,
-        # On every route, the docs' and the meta routes' too: query text is held to the
-        # rule of body text, in one place.
-        dependencies=[Depends(printable_query)],
         # Served by app/docs.py, from local assets and under a Content-Security-Policy.
         docs_url=None,
         redoc_url=None,

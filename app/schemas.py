@@ -76,8 +76,9 @@ def _is_text(value: Any) -> Any:
 def printable_query(request: Request) -> None:
     """Query text held to the rule of body text, naming the parameter: a NUL would otherwise
     reach PostgreSQL, which refuses it with nothing to say which value was wrong. Query
-    types have no InputSchema to carry the check, so the app takes this dependency for
-    every route (app/main.py); every parameter sent is checked, read by the route or not."""
+    types have no InputSchema to carry the check, so the caller's authentication runs it
+    (app/auth/dependencies.py get_principal); every parameter sent is checked, read by the
+    route or not."""
     bad = dict.fromkeys(
         name for name, value in request.query_params.multi_items() if CONTROL.search(value)
     )

@@ -49,6 +49,8 @@ def test_a_control_character_in_a_query_parameter_is_a_422_naming_it(client, ano
     r = client.get("/api/v1/audit", params={"entity": "user", "action": "up\x00date"})
     assert assert_problem(r, 422)["errors"] == [refused | {"loc": ["query", "action"]}]
     assert client.get("/api/v1/members", params={"q": "a\tb"}).status_code == 200
+    # Without a token, the answer is "log in", whatever the query.
+    assert_problem(anon.get("/api/v1/members", params={"q": "a\x00b"}), 401)
 
 
 def test_every_kind_of_answer_carries_the_security_headers(client, anon):

@@ -10,6 +10,7 @@ from app.auth.principals import principal_by_id
 from app.auth.tokens import InvalidToken, read_token, signing_key
 from app.db import SessionDep
 from app.errors import Unauthorized
+from app.schemas import printable_query
 
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -39,6 +40,9 @@ def get_principal(
         raise Unauthorized("The token is no longer valid; log in again.")
     # For the request's log line (app/observability.py): who, by id only.
     request.state.user_id = principal.user_id
+    # Here, once the caller is known, rather than before: an anonymous caller is told to log
+    # in (401) whatever its query says. Every route that reads query text takes a principal.
+    printable_query(request)
     return principal
 
 

@@ -238,19 +238,26 @@ def _extend(
     window's end (past today, for a unit refused after its window closed)."""
     before = progress.extended_until
     wanted = until or max(today(), study.ends_on) + DEFAULT_EXTENSION
-    # A later refusal never cuts short an extension already granted.
+    current = UnitProgress.extended_until
+    # Only while the unit is still in this batch's study: another request may have moved it
+    # on since its look-back was read, and the extension is not for the phase it is in now.
+    # Not on the version: a refusal racing another refusal (a double tap) extends too, and
+    # answers the look-back. A later refusal never cuts short an extension already granted.
     extended = session.execute(
         sa.update(UnitProgress)
-        .where(UnitProgress.unit_id == progress.unit_id, UnitProgress.version == progress.version)
+        .where(
+            UnitProgress.unit_id == progress.unit_id,
+            UnitProgress.batch_id == progress.batch_id,
+            UnitProgress.state == UnitState.study.value,
+        )
         .values(
-            extended_until=max(wanted, before) if before else wanted,
-            version=UnitProgress.version + 1,
+            extended_until=sa.case(
+                (sa.or_(current.is_(None), current < wanted), wanted), else_=current
+            )
         )
         .execution_options(synchronize_session=False)
     )
     if extended.rowcount != 1:
-        # Another request moved the unit since its look-back was read: the extension was
-        # for a phase the unit may have left.
         raise ConcurrentMove(f"Unit {progress.unit_id} was just moved by another request.")
     session.refresh(progress)
     audit.record(

@@ -213,10 +213,14 @@ class LookBackRead(ReadSchema):
     phase: Phase
     min_hours: float
     min_coverage: float
-    members: int = Field(description="Active, not exempted members: the denominator.")
+    members: int = Field(
+        description="Active, not exempted members: the denominator. Like every figure here, "
+        "counted over the branches the caller sees (a branch secretary: their own branch; "
+        "the gate counts the whole unit)."
+    )
     met: int
     coverage: float
-    ok: bool
+    ok: bool = Field(description="coverage reaches min_coverage (over the branches seen).")
     branches: list[BranchFindings] = Field(description="Branches with members short of hours.")
     exempted: list[ExemptMember]
 

@@ -122,11 +122,13 @@ def _open_items(
     batch_id: int,
     records: list[EvaluationRecord],
 ) -> list[int]:
-    """A rectification item for each member rated below qualified who has none in the
-    branch's unit from this batch's evaluation yet (a member who moved units gets one in the
-    new unit, whose completion gate must see it). An item stays when a later write raises
-    the rating: the problem found is still worked off and verified, and the unit's
-    completion gate sees it."""
+    """A rectification item for each member rated below qualified in this write who has none
+    in the branch's unit from this batch's evaluation yet. An item stays with the unit that
+    opened it: a member who moved on keeps it there, and their new unit opens one the next
+    time it writes its branch's set with any change (a set written unchanged writes
+    nothing, items included). An item also stays when a later write raises the rating:
+    the problem found is still worked off and verified, and the unit's completion gate
+    sees it."""
     wanted = [(i, r) for i, r in enumerate(records) if r.rating.needs_measure]
     if not wanted:
         return []

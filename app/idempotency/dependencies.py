@@ -4,7 +4,7 @@ from fastapi import Depends, Header, Request
 
 from app.auth.dependencies import PrincipalDep
 from app.db import SessionDep
-from app.idempotency.service import Idempotency, acting_as
+from app.idempotency.service import Idempotency
 
 
 def get_idempotency(
@@ -22,12 +22,7 @@ def get_idempotency(
     ] = None,
 ) -> Idempotency:
     return Idempotency(
-        session,
-        principal.user_id,
-        acting_as(principal),
-        idempotency_key,
-        request.method,
-        request.url.path,
+        session, principal.user_id, idempotency_key, request.method, request.url.path
     )
 
 

@@ -17,7 +17,6 @@ class IdempotencyKey(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_type=BigIntKey, primary_key=True)
     user_id: int = Field(foreign_key="app_user.id")
-    # The client's key hashed with the role and scope it was sent under (service.py).
     key: str = Field(max_length=255)
     # Method, path and canonical body, hashed: the same key with another request is an error.
     request_hash: str = Field(max_length=64)

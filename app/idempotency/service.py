@@ -5,17 +5,12 @@ is never recorded without the write it answers, nor a write without its key. Two
 with one key at the same moment: on PostgreSQL the first holds a transaction-scoped advisory
 lock on (user, key) and the second, failing to take it, answers 409 at once; SQLite runs
 writing transactions one at a time, so the second simply finds the first's answer.
-
-A key is found again only by its user acting with the same role and scope. The first answer
-was shaped by those (a member of the caller's unit, ID numbers shown to a city admin alone):
-once an account is moved or demoted, its old keys are misses and the request runs afresh
-under what it may reach now, as any new request would.
 """
 
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -25,7 +20,6 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from app.auth.principal import Principal
 from app.clock import utcnow
 from app.db import advisory_xact_lock
 from app.errors import Conflict, InvalidInput
@@ -54,32 +48,15 @@ def request_hash(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def acting_as(principal: Principal) -> str:
-    """The caller's role and scope, in a fixed form: everything their rights derive from."""
-    fields = {
-        name: sorted(value) if isinstance(value, frozenset) else value
-        for name, value in asdict(principal).items()
-    }
-    return json.dumps(jsonable_encoder(fields), sort_keys=True, separators=(",", ":"))
-
-
 @dataclass
 class Idempotency:
     """One request's key (None when the client sent none: then it does nothing)."""
 
     session: Session
     user_id: int | None
-    acting_as: str
     key: str | None
     method: str
     path: str
-
-    @property
-    def _stored_key(self) -> str:
-        # Hashed with the role and scope, so no migration: the column keeps its 255
-        # characters, which the client's key alone may fill.
-        identity = json.dumps([self.acting_as, self.key], separators=(",", ":"))
-        return hashlib.sha256(identity.encode()).hexdigest()
 
     def replay(self, body: Any) -> JSONResponse | None:
         """The first answer when this key was seen; 422 if it came with another request."""
@@ -90,7 +67,7 @@ class Idempotency:
         stored = self.session.scalar(
             sa.select(IdempotencyKey).where(
                 IdempotencyKey.user_id == self.user_id,
-                IdempotencyKey.key == self._stored_key,
+                IdempotencyKey.key == self.key,
                 IdempotencyKey.created_at > utcnow() - KEEP,
             )
         )
@@ -125,7 +102,7 @@ class Idempotency:
         self.session.add(
             IdempotencyKey(
                 user_id=self.user_id,
-                key=self._stored_key,
+                key=self.key,
                 request_hash=self._hash,
                 status=status,
                 response=jsonable_encoder(answer),

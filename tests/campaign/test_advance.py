@@ -305,3 +305,22 @@ def test_a_refused_advance_does_not_extend_a_unit_another_request_moved(
     session.expire_all()
     p = session.get(UnitProgress, u.id)
     assert (p.state, p.extended_until) == ("evaluation", None)
+
+
+def test_two_concurrent_refusals_both_answer_the_look_back(app, engine, session, unit_in_study):
+    """A double tap on a unit that may not leave study: both answers are the look-back's
+    refusal, with its findings (neither is told the unit was moved), and one extension."""
+    _b, u, _ = unit_in_study
+    headers = users.bearer(engine, users.user(session, Role.city_admin))
+
+    def advance(_):
+        with TestClient(app, headers=headers) as c:
+            return c.post(f"/api/v1/units/{u.id}/advance", json={"to": "evaluation"})
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(advance, range(2)))
+    for r in answers:
+        assert assert_problem(r, 409)["type"].endswith("look-back-failed"), r.text
+    session.expire_all()
+    p = session.get(UnitProgress, u.id)
+    assert p.state == "study" and p.extended_until is not None
