@@ -18,7 +18,7 @@ from starlette.responses import StreamingResponse
 
 from app.auth.principal import Principal
 from app.campaign.enums import Phase, UnitState
-from app.campaign.models import Batch, MemberExemption, UnitProgress
+from app.campaign.models import MemberExemption, UnitProgress
 from app.errors import NotFound
 from app.evaluation.enums import Rating
 from app.evaluation.models import Evaluation
@@ -30,7 +30,7 @@ from app.reports.coverage import parent_condition
 from app.reports.enums import ReportLevel
 from app.reports.export import ReportFormat, ReportSheet, col, report_response, streamed_rows
 from app.reports.listing import ListReport
-from app.reports.measured import tree_condition
+from app.reports.measured import check_batch, tree_condition
 from app.spreadsheets import (
     SheetColumn,
     SpreadsheetFormat,
@@ -78,11 +78,6 @@ def _keys(level: ReportLevel) -> list[sa.ColumnElement]:
         return []
     m = model[level]
     return [m.id.label("id"), m.code.label("code"), m.name.label("name")]
-
-
-def _check_batch(session: Session, batch_id: int | None) -> None:
-    if batch_id is not None and session.get(Batch, batch_id) is None:
-        raise NotFound(f"No batch with id {batch_id}.")
 
 
 def _count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
@@ -156,7 +151,7 @@ def evaluation_report(
     batch_id: int | None = None,
     parent_id: int | None = None,
 ) -> EvaluationReport:
-    _check_batch(session, batch_id)
+    check_batch(session, batch_id)
     parent = parent_condition(session, principal, level, parent_id)
     result = session.execute(report_statement(principal, level, batch_id, parent)).mappings()
     rows: list[EvaluationRow] = []
@@ -244,7 +239,7 @@ def not_evaluated_report(
     branch_id: int | None = None,
 ) -> ListReport[NotEvaluatedMember]:
     """Members due and not yet evaluated, by unit, branch and member."""
-    _check_batch(session, batch_id)
+    check_batch(session, batch_id)
     where = _not_evaluated_filter(session, principal, district_id, unit_id, branch_id)
     up, e, x = UnitProgress, Evaluation, MemberExemption
     evaluated = sa.exists().where(e.member_id == Member.id, e.batch_id == up.batch_id)

@@ -10,12 +10,11 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.campaign.enums import UnitState
-from app.campaign.models import Batch, UnitProgress
-from app.errors import NotFound
+from app.campaign.models import UnitProgress
 from app.inspection.models import Inspection
 from app.org.models import District, Unit
-from app.org.repository import DistrictRepository
 from app.org.scope import district_condition, unit_condition
+from app.reports.measured import check_batch, check_places
 
 
 @dataclass(frozen=True)
@@ -50,18 +49,6 @@ class InspectionReport(BaseModel):
     never_inspected: list[UnitNeverInspected]
 
 
-def _check_filter(session: Session, principal: Principal, f: ReportFilter) -> None:
-    """A district the caller does not see, or a batch that is not there, is a 404, as in
-    every report: an empty report would read as one with nothing inspected."""
-    if (
-        f.district_id is not None
-        and DistrictRepository(session, principal).get(f.district_id) is None
-    ):
-        raise NotFound(f"No district with id {f.district_id}.")
-    if f.batch_id is not None and session.get(Batch, f.batch_id) is None:
-        raise NotFound(f"No batch with id {f.batch_id}.")
-
-
 def _unit_conditions(p: Principal, f: ReportFilter) -> list[sa.ColumnElement[bool]]:
     where = [unit_condition(p)]
     if f.district_id is not None:
@@ -73,7 +60,8 @@ def _unit_conditions(p: Principal, f: ReportFilter) -> list[sa.ColumnElement[boo
 
 
 def inspection_report(session: Session, principal: Principal, f: ReportFilter) -> InspectionReport:
-    _check_filter(session, principal, f)
+    check_batch(session, f.batch_id)
+    check_places(session, principal, district_id=f.district_id)
     per_unit = (
         sa.select(
             Inspection.unit_id,

@@ -10,13 +10,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.errors import NotFound
 from app.org.models import District, Unit
-from app.org.repository import DistrictRepository, UnitRepository
 from app.org.scope import district_condition
 from app.rectification.enums import RectificationStatus
 from app.rectification.models import RectificationItem
 from app.rectification.repository import item_condition, overdue_condition
+from app.reports.measured import check_places
 
 # The overdue list is for reading, not export: past this many the total still counts them all.
 OVERDUE_LISTED = 500
@@ -74,17 +73,6 @@ class RectificationReport(BaseModel):
     )
 
 
-def _check_places(session: Session, principal: Principal, f: ReportFilter) -> None:
-    """A district or unit the caller does not see is one that does not exist (404), as in
-    every report: an empty report would read as one with no items."""
-    for value, repository, entity in (
-        (f.district_id, DistrictRepository, "district"),
-        (f.unit_id, UnitRepository, "unit"),
-    ):
-        if value is not None and repository(session, principal).get(value) is None:
-            raise NotFound(f"No {entity} with id {value}.")
-
-
 def _filtered(p: Principal, f: ReportFilter) -> list[sa.ColumnElement[bool]]:
     where = [item_condition(p)]
     if f.unit_id is not None:
@@ -115,7 +103,7 @@ def _count_fields(row) -> dict[str, int]:
 def rectification_report(
     session: Session, principal: Principal, level: Level, f: ReportFilter, on: date
 ) -> RectificationReport:
-    _check_places(session, principal, f)
+    check_places(session, principal, district_id=f.district_id, unit_id=f.unit_id)
     where = _filtered(principal, f)
     items = sa.select(*_counts(on)).join(Unit, Unit.id == RectificationItem.unit_id).where(*where)
     total = StatusCounts(

@@ -17,13 +17,11 @@ from app.auth.principal import Principal
 from app.campaign.enums import Phase, Remedy
 from app.campaign.lookback import remedy_for
 from app.campaign.models import UnitProgress
-from app.errors import NotFound
 from app.org.enums import MemberCategory
 from app.org.models import CATEGORY_COLUMNS, Branch, Member, Unit
-from app.org.repository import BranchRepository, DistrictRepository, UnitRepository
 from app.reports.enums import GapReason
 from app.reports.listing import ListReport
-from app.reports.measured import ReportFilter, check_filter, member_rows
+from app.reports.measured import ReportFilter, check_filter, check_places, member_rows
 from app.reports.schemas import GapRow
 
 _FLAGS = [(c, getattr(Member, CATEGORY_COLUMNS[c])) for c in MemberCategory]
@@ -47,16 +45,6 @@ def remedy_of_member() -> sa.ColumnElement[str]:
         (home, Remedy.home_delivery.value),
         else_=Remedy.make_up.value,
     )
-
-
-def _check_places(session: Session, principal: Principal, f: GapFilter) -> None:
-    for value, repo, entity in (
-        (f.district_id, DistrictRepository, "district"),
-        (f.unit_id, UnitRepository, "unit"),
-        (f.branch_id, BranchRepository, "branch"),
-    ):
-        if value is not None and repo(session, principal).get(value) is None:
-            raise NotFound(f"No {entity} with id {value}.")
 
 
 def _among(f: GapFilter) -> sa.ColumnElement[bool] | None:
@@ -121,7 +109,9 @@ def gaps(session: Session, principal: Principal, f: GapFilter) -> ListReport[Gap
     """Members with a gap in the caller's scope (and the filters' places, 404 when out of
     it), the most hours missing first, then by member id."""
     check_filter(session, f)
-    _check_places(session, principal, f)
+    check_places(
+        session, principal, district_id=f.district_id, unit_id=f.unit_id, branch_id=f.branch_id
+    )
     day = f.day
 
     def shape(r: Any) -> GapRow:

@@ -35,6 +35,7 @@ from app.clock import today
 from app.errors import NotFound
 from app.org.enums import MemberStatus
 from app.org.models import Branch, Member, Unit
+from app.org.repository import BranchRepository, DistrictRepository, UnitRepository
 from app.study.enums import SessionFormat
 from app.study.member_view import INACTIVE_AFTER
 from app.study.models import BranchSessionTotal, MemberStudyTotal
@@ -60,8 +61,31 @@ class ReportFilter:
 
 
 def check_filter(session: Session, f: ReportFilter) -> None:
-    if f.batch_id is not None and session.get(Batch, f.batch_id) is None:
-        raise NotFound(f"No batch with id {f.batch_id}.")
+    check_batch(session, f.batch_id)
+
+
+def check_batch(session: Session, batch_id: int | None) -> None:
+    if batch_id is not None and session.get(Batch, batch_id) is None:
+        raise NotFound(f"No batch with id {batch_id}.")
+
+
+def check_places(
+    session: Session,
+    principal: Principal,
+    *,
+    district_id: int | None = None,
+    unit_id: int | None = None,
+    branch_id: int | None = None,
+) -> None:
+    """A report filtered by a district, unit or branch the caller does not see answers 404,
+    as if it did not exist: an empty report would read as one with nothing to show."""
+    for value, repository, entity in (
+        (district_id, DistrictRepository, "district"),
+        (unit_id, UnitRepository, "unit"),
+        (branch_id, BranchRepository, "branch"),
+    ):
+        if value is not None and repository(session, principal).get(value) is None:
+            raise NotFound(f"No {entity} with id {value}.")
 
 
 def _states_measured(phase: Phase) -> list[str]:
