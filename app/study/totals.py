@@ -129,9 +129,16 @@ def _write(session: Session, rows: list[dict], lost: Lost) -> None:
         session,
         MemberStudyTotal.__table__,
         rows,
-        finish=_add_differences,
+        finish=add_differences,
         order_by=("member_id", "batch_id", "phase"),
     )
+    look_up_lost_dates(session, lost)
+
+
+def look_up_lost_dates(session: Session, lost: Lost) -> None:
+    """Sets the last attended date of members who lost the one they had (``Lost``) from
+    their attendance rows. Their totals rows must already be locked by this transaction
+    (see ``_last_dates``)."""
     if not lost:
         return
     conn = bulk.connection(session)
@@ -177,7 +184,7 @@ def _last_dates(dialect: str) -> sa.Update:
     )
 
 
-def _add_differences(insert: Insert) -> Insert:
+def add_differences(insert: Insert) -> Insert:
     """Adds each row to the member's total, or starts the total with it."""
     t, new = MemberStudyTotal.__table__.c, insert.excluded
     return insert.on_conflict_do_update(
