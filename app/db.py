@@ -151,7 +151,10 @@ def widen_report_memory(executor: Session | sa.Connection) -> None:
 
 
 def writer(engine: Engine) -> Engine:
-    """The same engine, marked so that its transactions take SQLite's write lock up front."""
+    """The same engine, marked so that its transactions take SQLite's write lock up front;
+    elsewhere the engine itself (every writing request asks, and a marked copy costs one)."""
+    if not is_sqlite(engine):
+        return engine
     return engine.execution_options(**{_SQLITE_IMMEDIATE: True})
 
 
@@ -168,16 +171,24 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
     Made on the event loop (a Session touches no connection until its first statement), and
     finished in the thread pool (commit and close talk to the database): a plain generator
-    would cost one more hand-off to a worker thread on every request.
+    would cost one more hand-off to a worker thread on every request. Most routes commit
+    it themselves, in the thread they ran in (app/routing.py); it is then closed here.
     """
     engine: Engine = request.app.state.engine
     session = new_session(engine, write=request.method not in READ_ONLY_METHODS)
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_finish, session, commit=False)
+        await _end(session, commit=False)
         raise
-    await run_in_threadpool(_finish, session, commit=True)
+    await _end(session, commit=True)
+
+
+async def _end(session: Session, *, commit: bool) -> None:
+    if session.in_transaction():
+        await run_in_threadpool(_finish, session, commit=commit)
+    else:
+        session.close()  # no transaction, no connection: nothing to wait for
 
 
 def _finish(session: Session, *, commit: bool) -> None:

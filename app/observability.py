@@ -16,13 +16,15 @@ import os
 import time
 from collections.abc import Callable, Iterator
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.routing import APIRouter
 
 access_log = logging.getLogger("app.access")
 UNMATCHED = "<unmatched>"  # no route: a 404 for a path that does not exist, or a 405

@@ -30,7 +30,7 @@ class PageParams:
     offset: int = 0
 
 
-def page_params(
+async def page_params(  # async: no I/O, so no trip to the thread pool
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page, at most 500.")] = (
         DEFAULT_LIMIT
     ),

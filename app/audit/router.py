@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.audit import service
 from app.audit.repository import AuditFilter
@@ -11,6 +11,7 @@ from app.auth.dependencies import PrincipalDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.pagination import Page, PageQuery
+from app.routing import APIRouter
 from app.schemas import MAX_ID, Instant
 
 router = APIRouter(tags=["audit"], responses=problem_responses(401, 403, 422))

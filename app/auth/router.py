@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
@@ -12,6 +12,7 @@ from app.auth.schemas import MeRead, ScopeRead, Token
 from app.auth.tokens import issue_token
 from app.db import SessionDep
 from app.errors import problem_responses
+from app.routing import APIRouter
 from app.users import service as users
 from app.users.repository import UserRepository
 from app.users.schemas import PasswordChange

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, status
+from fastapi import Body, status
 
 from app.auth.dependencies import PrincipalDep
 from app.campaign import exemptions, progress, service
@@ -27,6 +27,7 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.idempotency.dependencies import IdempotencyDep
 from app.pagination import Page, PageQuery, paginate, paginate_batch
+from app.routing import APIRouter
 from app.schemas import PathId
 
 router = APIRouter(responses=problem_responses(401, 422))

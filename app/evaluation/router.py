@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.auth.dependencies import PrincipalDep
 from app.db import SessionDep
@@ -13,6 +13,7 @@ from app.pagination import Page, PageQuery
 from app.reports.enums import ReportLevel
 from app.reports.export import EXPORTS, FormatQuery, ReportFormat
 from app.reports.listing import report_page
+from app.routing import APIRouter
 from app.schemas import MAX_ID, PathId
 from app.spreadsheets import spreadsheet_content
 

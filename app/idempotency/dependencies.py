@@ -7,7 +7,7 @@ from app.db import SessionDep
 from app.idempotency.service import Idempotency
 
 
-def get_idempotency(
+async def get_idempotency(  # async: it does no I/O, and so needs no trip to the thread pool
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,

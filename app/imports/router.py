@@ -5,7 +5,7 @@ import ntpath
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -19,6 +19,7 @@ from app.idempotency.dependencies import IdempotencyDep
 from app.imports import service
 from app.imports.schemas import ImportMode, ImportProblem, ImportResult
 from app.imports.template import example_branch_code, template_response
+from app.routing import APIRouter
 from app.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, SpreadsheetFormat
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from app.auth.dependencies import PrincipalDep
 from app.db import SessionDep
@@ -16,6 +16,7 @@ from app.inspection.repository import InspectionFilter, InspectionRepository
 from app.inspection.schemas import FindingRead, InspectionCreate, InspectionDetail, InspectionRead
 from app.pagination import Page, PageQuery, paginate_batch
 from app.reports.export import FormatQuery, ReportFormat
+from app.routing import APIRouter
 from app.schemas import MAX_ID, Day, PathId
 from app.spreadsheets import spreadsheet_content
 

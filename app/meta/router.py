@@ -1,6 +1,6 @@
 """Operational endpoints (health, readiness) and the labels every client shows."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel
 
 from app.auth.principal import Role
@@ -13,6 +13,7 @@ from app.migrate import database_at_head
 from app.org.enums import Gender, MemberCategory, MemberStatus, UnitKind
 from app.rectification.enums import RectificationSource, RectificationStatus
 from app.reports.enums import GapReason, ReportLevel, WeakMarkStatus, WeakReason
+from app.routing import APIRouter
 from app.study.enums import AttendanceStatus, SessionFormat
 
 # Every enum a client shows to people, under the name it has in the API.

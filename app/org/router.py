@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from app.auth.dependencies import PrincipalDep
 from app.db import SessionDep
@@ -35,6 +35,7 @@ from app.org.schemas import (
     UnitUpdate,
 )
 from app.pagination import Page, PageQuery, paginate
+from app.routing import APIRouter
 from app.schemas import MAX_ID, PathId
 from app.spreadsheets import SpreadsheetFormat, spreadsheet_content
 

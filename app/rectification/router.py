@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from app.auth.dependencies import PrincipalDep
 from app.clock import today
@@ -24,6 +24,7 @@ from app.rectification.schemas import (
     TransitionRequest,
 )
 from app.reports.export import FormatQuery, ReportFormat
+from app.routing import APIRouter
 from app.schemas import MAX_ID, PathId
 from app.spreadsheets import spreadsheet_content
 

@@ -4,7 +4,7 @@ and the dated situation bulletin (情况通报)."""
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import HTMLResponse
 
 from app.auth.dependencies import PrincipalDep
@@ -17,6 +17,7 @@ from app.reports.bulletin import Bulletin, bulletin, export_bulletin
 from app.reports.bulletin_html import STYLE_CSP, render_bulletin
 from app.reports.export import FormatQuery, ReportFormat
 from app.reports.progress import ProgressReport, export_progress, progress_report
+from app.routing import APIRouter
 from app.schemas import MAX_ID, Day
 from app.spreadsheets import XLSX_MEDIA_TYPE, SpreadsheetFormat, spreadsheet_content
 

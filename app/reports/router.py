@@ -4,7 +4,7 @@ and the phase (see app/reports/measured.py for what the phase means)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from pydantic_core import to_json
 
 from app.auth.dependencies import PrincipalDep
@@ -44,6 +44,7 @@ from app.reports.schemas import (
     WeakMarkWrite,
 )
 from app.reports.weak import weak_branches
+from app.routing import APIRouter
 from app.schemas import MAX_ID, PathId
 from app.spreadsheets import spreadsheet_content
 

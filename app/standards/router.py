@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from app.auth.dependencies import PrincipalDep
 from app.db import SessionDep
@@ -10,6 +10,7 @@ from app.errors import problem_responses
 from app.idempotency.dependencies import IdempotencyDep
 from app.org.enums import UnitKind
 from app.pagination import Page, PageQuery
+from app.routing import APIRouter
 from app.schemas import PathId
 from app.standards import service
 from app.standards.schemas import (

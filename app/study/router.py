@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 
 from app.auth.dependencies import PrincipalDep
 from app.campaign.enums import Phase
@@ -11,6 +11,7 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.idempotency.dependencies import IdempotencyDep
 from app.pagination import Page, PageQuery, paginate
+from app.routing import APIRouter
 from app.schemas import MAX_ID, Day, PathId
 from app.study import member_view, service, sync
 from app.study.repository import SessionFilter, SessionRepository

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from app.auth.dependencies import PrincipalDep
 from app.auth.principal import Role
@@ -10,6 +10,7 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.idempotency.dependencies import IdempotencyDep
 from app.pagination import Page, PageQuery
+from app.routing import APIRouter
 from app.schemas import PathId
 from app.users import service
 from app.users.repository import UserRepository
