@@ -20,7 +20,7 @@ from app.org.enums import MemberStatus
 from app.org.models import Branch, Member
 from app.org.repository import district_of_branch
 from app.study import set_statement, totals
-from app.study.models import Attendance, StudySession
+from app.study.models import Attendance, SetSession
 from app.study.schemas import MAX_RECORDS, AttendanceRecord
 
 # Where a PUT's records are in its request; a session's inline set is ("body", "attendance").
@@ -37,7 +37,7 @@ def credited(status: str, hours: Decimal | None, session_hours: Decimal) -> Deci
 
 def _check_records(
     session: Session,
-    study_session: StudySession,
+    study_session: SetSession,
     records: list[AttendanceRecord],
     at: tuple[str | int, ...],
 ) -> dict[int, bool]:
@@ -130,7 +130,7 @@ def attendance_summary(records: Sequence[totals.Mark]) -> dict[str, Any]:
 def write_attendance(
     session: Session,
     principal: Principal,
-    study_session: StudySession,
+    study_session: SetSession,
     records: list[AttendanceRecord],
     *,
     district_id: int | None = None,
@@ -189,7 +189,7 @@ def write_attendance(
 
 
 def _write_set(
-    session: Session, study_session: StudySession, rows: list[dict[str, Any]]
+    session: Session, study_session: SetSession, rows: list[dict[str, Any]]
 ) -> set_statement.SetWritten:
     """set_statement.write_set's work, in Python: the stored set is read and compared here."""
     table = Attendance.__table__

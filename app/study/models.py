@@ -1,6 +1,7 @@
 import uuid
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -34,6 +35,24 @@ class StudySession(Timestamped, table=True):
     lecturer_is_leading_cadre: bool = Field(default=False)
     location: str | None = Field(default=None, max_length=200)
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class SetSession(Protocol):
+    """What an attendance set's write needs of its session: a StudySession, or the row the
+    PUT's locking read answers (app/study/repository.py)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def branch_id(self) -> int: ...
+    @property
+    def batch_id(self) -> int: ...
+    @property
+    def phase(self) -> str: ...
+    @property
+    def held_on(self) -> date: ...
+    @property
+    def hours(self) -> Decimal: ...
 
 
 class Attendance(SQLModel, table=True):

@@ -42,20 +42,20 @@ class SessionRepository:
             stmt = stmt.with_for_update(of=StudySession).execution_options(populate_existing=True)
         return self.session.scalar(stmt)
 
-    def locked_with_district(self, id: uuid.UUID) -> tuple[StudySession, int] | None:
-        """The session, locked for writing as ``get(for_update=True)`` locks it, and the
-        district its branch lies in now (for the audit row): one statement for the write
-        path every secretary's phone takes."""
+    def locked_for_attendance(self, id: uuid.UUID) -> sa.Row | None:
+        """What an attendance write needs of the session (a SetSession) and the district its
+        branch lies in now (for the audit row), the session locked for writing as
+        ``get(for_update=True)`` locks it: one Core statement for the write path every
+        secretary's phone takes (loading the ORM object cost more than the statement)."""
+        s = StudySession.__table__.c
         stmt = (
-            sa.select(StudySession, Unit.district_id)
-            .join(Branch, Branch.id == StudySession.branch_id)
+            sa.select(s.id, s.branch_id, s.batch_id, s.phase, s.held_on, s.hours, Unit.district_id)
+            .join(Branch, Branch.id == s.branch_id)
             .join(Unit, Unit.id == Branch.unit_id)
-            .where(StudySession.id == id, branch_condition(self.principal))
-            .with_for_update(of=StudySession)
-            .execution_options(populate_existing=True)
+            .where(s.id == id, branch_condition(self.principal))
+            .with_for_update(of=StudySession.__table__)
         )
-        row = self.session.execute(stmt).first()
-        return None if row is None else (row[0], row[1])
+        return self.session.connection().execute(stmt).first()
 
     def search(self, f: SessionFilter) -> sa.Select[tuple[StudySession]]:
         stmt = self.base()

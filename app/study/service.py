@@ -285,12 +285,13 @@ def delete_session(session: Session, principal: Principal, session_id: uuid.UUID
 def put_attendance(
     session: Session, principal: Principal, session_id: uuid.UUID, records: list[AttendanceRecord]
 ) -> AttendanceWritten:
-    found = SessionRepository(session, principal).locked_with_district(session_id)
-    if found is None:
+    study_session = SessionRepository(session, principal).locked_for_attendance(session_id)
+    if study_session is None:
         raise NotFound(f"No session with id {session_id}.")
-    study_session, district_id = found
     principal.require(Action.record_session)
-    written = write_attendance(session, principal, study_session, records, district_id=district_id)
+    written = write_attendance(
+        session, principal, study_session, records, district_id=study_session.district_id
+    )
     return AttendanceWritten(
         session_id=study_session.id,
         changed=written.changed,

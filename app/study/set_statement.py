@@ -24,7 +24,7 @@ from sqlalchemy.sql.dml import Insert
 
 from app import bulk
 from app.study import totals
-from app.study.models import Attendance, MemberStudyTotal, StudySession
+from app.study.models import Attendance, MemberStudyTotal, SetSession
 
 # A record's columns, as the statement's rows parameter carries them.
 RECORD = ("member_id", "status", "hours", "credited", "is_guest")
@@ -47,7 +47,7 @@ class SetWritten(NamedTuple):
 
 
 def write_set(
-    session: Session, study_session: StudySession, rows: list[dict[str, Any]]
+    session: Session, study_session: SetSession, rows: list[dict[str, Any]]
 ) -> SetWritten:
     """Replaces the session's set with ``rows`` (dicts of RECORD, checked by the caller)
     and moves the totals of the members whose records changed; then looks up again the

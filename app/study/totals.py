@@ -19,7 +19,7 @@ from sqlalchemy.sql.dml import Insert
 
 from app import bulk
 from app.study.enums import AttendanceStatus
-from app.study.models import Attendance, MemberStudyTotal, StudySession
+from app.study.models import Attendance, MemberStudyTotal, SetSession, StudySession
 
 Key = tuple[int, int, str]  # member_id, batch_id, phase
 EARNING = tuple(s.value for s in AttendanceStatus if s.earns)
@@ -47,7 +47,7 @@ class Contribution(NamedTuple):
 
 
 def contributions(
-    study_session: StudySession, records: Iterable[Mark | Attendance]
+    study_session: SetSession, records: Iterable[Mark | Attendance]
 ) -> dict[Key, Contribution]:
     """What a session's records add to each member's totals."""
     batch_id, phase, held_on = study_session.batch_id, study_session.phase, study_session.held_on
@@ -81,7 +81,7 @@ def apply(session: Session, before: dict[Key, Contribution], after: dict[Key, Co
 
 def apply_set(
     session: Session,
-    study_session: StudySession,
+    study_session: SetSession,
     changed: Iterable[tuple[int, Recorded | None, Recorded | None]],
 ) -> int:
     """Moves the totals for records of one session that changed, given as (member id, old

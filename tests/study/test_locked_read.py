@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from app.auth.principal import Principal, Role
+from app.org.models import Unit
 from app.study.models import StudySession
 from app.study.repository import SessionRepository
 from tests.study import factories as study
@@ -25,12 +26,11 @@ def _changed_behind_the_identity_map(s: Session, session_id) -> None:
     differs from the copy already loaded (a Core UPDATE of the table leaves that copy be)."""
     table = StudySession.__table__
     s.connection().execute(
-        sa.update(table).where(table.c.id == session_id).values(topic="他人改过")
+        sa.update(table).where(table.c.id == session_id).values(topic="他人改过", hours=3)
     )
 
 
-@pytest.mark.parametrize("read", ["get", "locked_with_district"])
-def test_a_locked_read_answers_the_rows_current_values(engine, session_id, read):
+def test_a_locked_read_answers_the_rows_current_values(engine, session_id):
     with Session(engine) as s:
         repo = SessionRepository(s, CITY)
         loaded = repo.get(session_id)
@@ -38,11 +38,23 @@ def test_a_locked_read_answers_the_rows_current_values(engine, session_id, read)
         _changed_behind_the_identity_map(s, session_id)
         assert repo.get(session_id).topic == "原题"  # a plain read keeps the loaded copy
 
-        if read == "get":
-            locked = repo.get(session_id, for_update=True)
-        else:
-            locked, _ = repo.locked_with_district(session_id)
-
+        locked = repo.get(session_id, for_update=True)
         assert locked is loaded  # one object per row in a session
         assert locked.topic == "他人改过"
+        s.rollback()
+
+
+def test_the_attendance_write_s_locked_read_answers_the_rows_current_values(
+    engine, session_id, branch_in_study
+):
+    _, branch, _ = branch_in_study
+    with Session(engine) as s:
+        repo = SessionRepository(s, CITY)
+        assert repo.get(session_id).hours != 3
+        _changed_behind_the_identity_map(s, session_id)
+
+        locked = repo.locked_for_attendance(session_id)
+        assert (locked.id, locked.hours) == (session_id, 3)
+        assert locked.branch_id == branch.id
+        assert locked.district_id == s.get(Unit, branch.unit_id).district_id
         s.rollback()
