@@ -6,8 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import fastapi
+from fastapi.exceptions import ResponseValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 
 class CommittingRoute(APIRoute):
@@ -20,26 +22,37 @@ class CommittingRoute(APIRoute):
     attendance PUT's time (bench/ingest.py). get_session still commits whatever a route
     leaves open (an ``async`` route, one without a session parameter), and rolls back when
     the route or its commit fails: the answer is then the error's. Services never commit.
+
+    The answer is checked against the route's response model before the commit, as FastAPI
+    checks it afterwards: an answer the model refuses (a bug) is a 500 with nothing written,
+    as when get_session committed after FastAPI had shaped the answer.
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, _committing(endpoint), **kwargs)
+        super().__init__(path, self._committing(endpoint), **kwargs)
 
+    def _committing(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.iscoroutinefunction(endpoint):
+            return endpoint  # runs on the event loop, where a commit would block it
 
-def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    if inspect.iscoroutinefunction(endpoint):
-        return endpoint  # runs on the event loop, where a commit would block it
+        @functools.wraps(endpoint)  # FastAPI reads the parameters of the function wrapped
+        def run_and_commit(*args: Any, **kwargs: Any) -> Any:
+            answer = endpoint(*args, **kwargs)
+            for value in kwargs.values():
+                if isinstance(value, Session):
+                    self._check(answer)
+                    value.commit()
+                    break
+            return answer
 
-    @functools.wraps(endpoint)  # FastAPI reads the parameters of the function wrapped
-    def run_and_commit(*args: Any, **kwargs: Any) -> Any:
-        answer = endpoint(*args, **kwargs)
-        for value in kwargs.values():
-            if isinstance(value, Session):
-                value.commit()
-                break
-        return answer
+        return run_and_commit
 
-    return run_and_commit
+    def _check(self, answer: Any) -> None:
+        if self.response_field is None or isinstance(answer, Response):
+            return
+        _, errors = self.response_field.validate(answer, {}, loc=("response",))
+        if errors:
+            raise ResponseValidationError(errors=errors, body=answer)
 
 
 class APIRouter(fastapi.APIRouter):

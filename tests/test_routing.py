@@ -5,6 +5,7 @@ not at all."""
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from app import db
@@ -12,6 +13,11 @@ from app.db import SessionDep
 from app.errors import InvalidInput, install_error_handlers
 from app.org.models import District
 from app.routing import APIRouter
+
+
+class Added(BaseModel):
+    added: str
+    id: int
 
 
 def _app(engine) -> FastAPI:
@@ -33,6 +39,12 @@ def _app(engine) -> FastAPI:
     def add_at_commit(session: SessionDep, code: str) -> dict:
         session.add(District(code=code, name=code))  # written by the commit's flush
         return {"added": code}
+
+    @router.post("/misshapen/{code}")
+    def add_and_answer_wrongly(session: SessionDep, code: str) -> Added:
+        session.add(District(code=code, name=code))
+        session.flush()
+        return {"added": code}  # type: ignore[return-value]  # no id: the model refuses it
 
     @router.post("/async/{code}")
     async def add_on_the_loop(session: SessionDep, code: str) -> dict:
@@ -88,3 +100,11 @@ def test_a_failed_commit_is_an_error_answer_and_writes_nothing(engine):
         assert answer.status_code == 409
         assert answer.headers["content-type"] == "application/problem+json"
         assert _codes(engine) == ["D1"]
+
+
+def test_an_answer_its_model_refuses_writes_nothing(engine):
+    # A bug, answered 500; the write is rolled back, as when the session was committed only
+    # after FastAPI had shaped the answer.
+    with TestClient(_app(engine), raise_server_exceptions=False) as client:
+        assert client.post("/misshapen/D1").status_code == 500
+    assert _codes(engine) == []

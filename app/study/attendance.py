@@ -123,7 +123,7 @@ def attendance_summary(records: Sequence[totals.Mark]) -> dict[str, Any]:
     counts = Counter(r.status for r in records)
     return {
         **{s: counts[s] for s in ("present", "late", "excused", "absent")},
-        "credited_hours": sum((r.credited for r in records), Decimal(0)),
+        "credited_hours": totals.as_stored(sum((r.credited for r in records), Decimal(0))),
     }
 
 

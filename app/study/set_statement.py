@@ -72,7 +72,7 @@ def write_set(
 def _counts(found: sa.Row, prefix: str) -> dict[str, Any]:
     return {
         **{s: getattr(found, f"{prefix}_{s}") for s in STATUSES},
-        "credited_hours": getattr(found, f"{prefix}_hours"),
+        "credited_hours": totals.as_stored(getattr(found, f"{prefix}_hours")),
     }
 
 

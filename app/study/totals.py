@@ -25,6 +25,16 @@ Key = tuple[int, int, str]  # member_id, batch_id, phase
 EARNING = tuple(s.value for s in AttendanceStatus if s.earns)
 
 
+TENTH = Decimal("0.1")
+
+
+def as_stored(hours: Decimal) -> Decimal:
+    """Hours in the one form the attendance columns keep them (tenths): a set's summary then
+    reads the same whichever database added it up (PostgreSQL sums those columns; Python
+    sums what the request sent, where 1, 1.0 and 1.00 are one number in three forms)."""
+    return hours.quantize(TENTH)
+
+
 class Mark(NamedTuple):
     """One attendance record, as far as the totals care."""
 

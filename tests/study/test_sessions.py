@@ -87,6 +87,30 @@ def test_the_same_set_twice_changes_nothing(client, session, branch_in_study):
     assert count(session, Attendance) == 2
 
 
+def test_a_set_s_audit_entry_gives_its_hours_in_tenths(client, session, branch_in_study):
+    """The same figures in the same form on both databases: PostgreSQL adds up the stored
+    columns (tenths), Python what the request sent (1 or 1.50)."""
+    _, br, m = branch_in_study
+    sid = client.post(SESSIONS, json=new_session(br.id)).json()["id"]  # 3 hours
+    sets = [
+        [{"member_id": m[0].id, "status": "present", "hours": 1}],
+        [
+            {"member_id": m[0].id, "status": "late", "hours": "1.50"},
+            {"member_id": m[1].id, "status": "present"},
+        ],
+        [{"member_id": x.id, "status": "absent"} for x in m[:2]],
+    ]
+    for records in sets:
+        answer = client.put(f"{SESSIONS}/{sid}/attendance", json={"records": records})
+        assert answer.status_code == 200, answer.text
+    session.rollback()
+    entries = session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "attendance").order_by(AuditEntry.id)
+    ).all()
+    assert [e.before["credited_hours"] for e in entries] == ["0.0", "1.0", "4.5"]
+    assert [e.after["credited_hours"] for e in entries] == ["1.0", "4.5", "0.0"]
+
+
 def test_edits_and_deletes_move_the_totals(client, session, branch_in_study):
     _, br, m = branch_in_study
     early = (today() - timedelta(days=3)).isoformat()
