@@ -9,6 +9,7 @@ import fastapi
 from fastapi.exceptions import ResponseValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 
@@ -17,9 +18,11 @@ class CommittingRoute(APIRoute):
     session (the one app.db.get_session made, which it takes as a parameter) in the worker
     thread it ran in.
 
-    Committing there spares every request a second trip to the thread pool, which
-    get_session would otherwise make to commit: a trip costs a worker about a tenth of an
-    attendance PUT's time (bench/ingest.py). get_session still commits whatever a route
+    Committing there spares every request a trip to the thread pool, which get_session
+    would otherwise make to commit; and FastAPI, to which the route is async, checks and
+    shapes its answer on the event loop, which spares another (FastAPI sends a plain def's
+    answer to the pool for that). A trip costs a worker about a tenth of an attendance PUT's
+    time (bench/ingest.py). get_session still commits whatever a route
     leaves open (an ``async`` route, one without a session parameter), and rolls back when
     the route or its commit fails: the answer is then the error's. Services never commit.
 
@@ -35,17 +38,22 @@ class CommittingRoute(APIRoute):
         if inspect.iscoroutinefunction(endpoint):
             return endpoint  # runs on the event loop, where a commit would block it
 
+        # Async to FastAPI, which then checks and shapes the answer on the event loop: a
+        # plain def's answer would take a third trip to the pool for that.
         @functools.wraps(endpoint)  # FastAPI reads the parameters of the function wrapped
-        def run_and_commit(*args: Any, **kwargs: Any) -> Any:
-            answer = endpoint(*args, **kwargs)
-            for value in kwargs.values():
-                if isinstance(value, Session):
-                    self._check(answer)
-                    value.commit()
-                    break
-            return answer
+        async def run_and_commit(*args: Any, **kwargs: Any) -> Any:
+            return await run_in_threadpool(self._run, endpoint, args, kwargs)
 
         return run_and_commit
+
+    def _run(self, endpoint: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> Any:
+        answer = endpoint(*args, **kwargs)
+        for value in kwargs.values():
+            if isinstance(value, Session):
+                self._check(answer)
+                value.commit()
+                break
+        return answer
 
     def _check(self, answer: Any) -> None:
         if self.response_field is None or isinstance(answer, Response):
