@@ -122,7 +122,7 @@ class Written(NamedTuple):
 def attendance_summary(records: Sequence[totals.Mark]) -> dict[str, Any]:
     counts = Counter(r.status for r in records)
     return {
-        **{s: counts[s] for s in ("present", "late", "excused", "absent")},
+        **{s: counts[s] for s in set_statement.STATUSES},
         "credited_hours": totals.as_stored(sum((r.credited for r in records), Decimal(0))),
     }
 

@@ -24,11 +24,12 @@ from sqlalchemy.sql.dml import Insert
 
 from app import bulk
 from app.study import totals
+from app.study.enums import AttendanceStatus
 from app.study.models import Attendance, MemberStudyTotal, SetSession
 
 # A record's columns, as the statement's rows parameter carries them.
 RECORD = ("member_id", "status", "hours", "credited", "is_guest")
-STATUSES = ("present", "late", "excused", "absent")
+STATUSES = tuple(s.value for s in AttendanceStatus)
 
 
 def replace_record(insert: Insert) -> Insert:
