@@ -37,6 +37,8 @@ class CommittingRoute(APIRoute):
     def _committing(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.iscoroutinefunction(endpoint):
             return endpoint  # runs on the event loop, where a commit would block it
+        if inspect.isgeneratorfunction(endpoint) or inspect.isasyncgenfunction(endpoint):
+            return endpoint  # FastAPI streams what it yields, after the route has returned
 
         # Async to FastAPI, which then checks and shapes the answer on the event loop: a
         # plain def's answer would take a third trip to the pool for that.
