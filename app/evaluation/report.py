@@ -19,18 +19,16 @@ from starlette.responses import StreamingResponse
 from app.auth.principal import Principal
 from app.campaign.enums import Phase, UnitState
 from app.campaign.models import MemberExemption, UnitProgress
-from app.errors import NotFound
 from app.evaluation.enums import Rating
 from app.evaluation.models import Evaluation
 from app.evaluation.repository import ACTIVE
 from app.evaluation.schemas import RatingCounts
 from app.org.models import Branch, District, Member, Unit
-from app.org.repository import BranchRepository, DistrictRepository, UnitRepository
 from app.reports.coverage import parent_condition
 from app.reports.enums import ReportLevel
 from app.reports.export import ReportFormat, ReportSheet, col, report_response, streamed_rows
 from app.reports.listing import ListReport
-from app.reports.measured import check_batch, tree_condition
+from app.reports.measured import check_batch, check_places, tree_condition
 from app.spreadsheets import (
     SheetColumn,
     SpreadsheetFormat,
@@ -215,17 +213,9 @@ def _not_evaluated_filter(
     branch_id: int | None,
 ) -> sa.ColumnElement[bool]:
     """Filters by a part of the tree; one the caller does not see does not exist (404)."""
-    conditions: list[sa.ColumnElement[bool]] = []
-    for given, repository, column, entity in (
-        (district_id, DistrictRepository, Unit.district_id, "district"),
-        (unit_id, UnitRepository, Unit.id, "unit"),
-        (branch_id, BranchRepository, Branch.id, "branch"),
-    ):
-        if given is None:
-            continue
-        if repository(session, principal).get(given) is None:
-            raise NotFound(f"No {entity} with id {given}.")
-        conditions.append(column == given)
+    check_places(session, principal, district_id=district_id, unit_id=unit_id, branch_id=branch_id)
+    places = ((district_id, Unit.district_id), (unit_id, Unit.id), (branch_id, Branch.id))
+    conditions = [column == given for given, column in places if given is not None]
     return sa.and_(sa.true(), *conditions)
 
 
